@@ -1,0 +1,66 @@
+"""Choose the Keras backend, then import Keras: the one place Keras is imported.
+
+Order: the ``--backend`` flag, else ``KERAS_BACKEND``, else the first installed of
+torch, tensorflow, jax. Keras reads its backend once per process, so asking for a different
+backend after Keras is imported is an error, not a silent mismatch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from types import ModuleType
+
+from emokit.errors import EmokitError
+from emokit.records import BackendRecord
+from emokit.registry import Registry
+
+#: Tried in this order when neither the flag nor KERAS_BACKEND names a backend.
+DEFAULT_ORDER = ("torch", "tensorflow", "jax")
+
+
+def is_installed(record: BackendRecord) -> bool:
+    """Whether the backend's package can be imported."""
+    return importlib.util.find_spec(record.module) is not None
+
+
+def resolve_backend(registry: Registry, requested: str | None = None) -> BackendRecord:
+    """The backend record to use; a missing package gives the exact install line."""
+    name = requested or os.environ.get("KERAS_BACKEND")
+    if name:
+        record = registry.get("backend", name)
+        if not is_installed(record):
+            raise EmokitError(f"Backend '{name}' needs the '{record.module}' package, which is not installed. Run: {record.install}")
+        return record
+    backends = registry.records("backend")
+    for candidate in DEFAULT_ORDER + tuple(sorted(backends)):
+        record = backends.get(candidate)
+        if record is not None and is_installed(record):
+            return record
+    lines = "; ".join(r.install for r in backends.values())
+    raise EmokitError(f"No Keras backend is installed. Install one: {lines}")
+
+
+def activate(record: BackendRecord) -> ModuleType:
+    """Apply the backend's environment, import Keras on it, and return the ``keras`` module."""
+    if "keras" in sys.modules:
+        keras = sys.modules["keras"]
+        active = keras.backend.backend()
+        if active != record.name:
+            raise EmokitError(
+                f"Keras is already running on '{active}' in this process; start a new process for backend '{record.name}'."
+            )
+        return keras
+    os.environ["KERAS_BACKEND"] = record.name
+    for key, value in record.environment.items():
+        os.environ.setdefault(key, value)
+    import keras  # noqa: PLC0415 - imported here, after the backend is chosen, on purpose
+
+    return keras
+
+
+def load_keras(registry: Registry, requested: str | None = None) -> tuple[BackendRecord, ModuleType]:
+    """Resolve and activate in one step."""
+    record = resolve_backend(registry, requested)
+    return record, activate(record)

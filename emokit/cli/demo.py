@@ -1,0 +1,5 @@
+"""placeholder"""
+import typer
+
+def register(app: typer.Typer) -> None:
+    pass

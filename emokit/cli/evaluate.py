@@ -1,0 +1,39 @@
+"""``emokit evaluate``: a run's metrics on any split, on any installed backend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from emokit.cli.common import console, registry_with_warnings
+
+
+def evaluate_command(
+    run: str = typer.Argument(..., help="Run path or name (or `latest`)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Dataset to evaluate on (default: the run's own)."),
+    split: list[str] = typer.Option(["test"], "--split", help="Split(s) to evaluate: train, val, test."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="Backend to run the model on (any installed one)."),
+    runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
+) -> None:
+    """Evaluate a trained run: accuracy, loss, per-class precision/recall/F1, confusion matrix PNG."""
+    from emokit.evaluation import evaluate_run  # noqa: PLC0415
+
+    result = evaluate_run(run, registry_with_warnings(), data=data, splits=split, backend=backend, root=runs)
+    if json_out:
+        print(json.dumps(result.metrics, indent=2))
+        return
+    from emokit.cli.tables import per_class_table, split_metrics_table  # noqa: PLC0415
+
+    console.print(split_metrics_table(f"{result.run.name} on {result.dataset} ({result.backend})", result.metrics))
+    for name, metrics in result.metrics.items():
+        console.print(per_class_table(name, metrics))
+    for plot in result.plots:
+        console.print(f"Confusion matrix: {plot}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evaluate")(evaluate_command)

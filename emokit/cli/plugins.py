@@ -1,0 +1,35 @@
+"""``emokit plugins``: every plugin, built-in or third-party, in one table."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from emokit.cli.common import console, registry_with_warnings
+from emokit.registry import HOOK_FOR_KIND
+
+
+def plugins_command(
+    check: bool = typer.Option(False, "--check", help="Run the plugin contract checks on everything installed."),
+) -> None:
+    """List every plugin: kind, name, summary, and the package that provides it."""
+    registry = registry_with_warnings()
+    table = Table(title="emokit plugins")
+    for column in ("kind", "name", "summary", "plugin", "package"):
+        table.add_column(column)
+    for kind in HOOK_FOR_KIND:
+        for name in registry.names(kind):
+            info = registry.provider(kind, name)
+            table.add_row(kind.replace("_", " "), name, registry.get(kind, name).summary, info.name, info.package)
+    console.print(table)
+    if registry.blocked:
+        console.print(f"Blocked: {', '.join(registry.blocked)}")
+    if check:
+        from emokit.testing import check_registry, print_check_report
+
+        ok = print_check_report(check_registry(registry), console)
+        raise typer.Exit(0 if ok else 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plugins")(plugins_command)

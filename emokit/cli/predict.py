@@ -1,0 +1,50 @@
+"""``emokit predict``: faces found in images, with per-face probabilities and the top emotion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from emokit.cli.common import console, registry_with_warnings
+
+
+def predict_command(
+    run: str = typer.Argument(..., help="Run path or name (or `latest`)."),
+    images: list[Path] = typer.Argument(..., help="Image files."),
+    detector: str = typer.Option("haar", "--detector", help="Face detector plugin."),
+    no_detect: bool = typer.Option(False, "--no-detect", help="Treat each whole image as one cropped face."),
+    backend: Optional[str] = typer.Option(None, "--backend"),
+    runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Find the faces in each image and predict each one's emotion."""
+    from emokit.prediction import predict_images  # noqa: PLC0415
+
+    results = predict_images(run, images, registry_with_warnings(), detector=None if no_detect else detector,
+                             backend=backend, root=runs)
+    if json_out:
+        print(json.dumps(results, indent=2))
+        return
+    class_names = None
+    table = Table(title="Predictions", title_justify="left")
+    for item in results:
+        if class_names is None and item["faces"]:
+            class_names = list(item["faces"][0]["probabilities"])
+            for column in ("image", "face", "box (x,y,w,h)", "emotion", *class_names):
+                table.add_column(column, justify="left" if column in ("image", "emotion") else "right")
+    for item in results:
+        if not item["faces"]:
+            console.print(f"{item['image']}: no face found" + ("" if no_detect else " (use --no-detect if it is already a cropped face)"))
+        for i, face in enumerate(item["faces"]):
+            probs = [f"{face['probabilities'][c]:.2f}" for c in class_names]
+            table.add_row(item["image"], str(i + 1), ",".join(map(str, face["box"])), f"[bold]{face['emotion']}[/]", *probs)
+    if class_names:
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("predict")(predict_command)

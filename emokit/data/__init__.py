@@ -1,0 +1,74 @@
+"""Datasets: pick and load one for a command, and summarise its class counts.
+
+The loaders live in small modules here (``fer2013``, ``image_folder``, ``synthetic``); plugins in
+``emokit_plugins`` wrap them as :class:`emokit.records.DatasetRecord`. Images are uint8 raw pixels
+(N, H, W, C) everywhere; see :mod:`emokit.preprocess`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from emokit.data.cache import cache_dir
+from emokit.errors import EmokitError
+from emokit.records import DataRequest, Dataset
+
+#: The dataset used when no data is given.
+DEFAULT_DATASET = "synthetic"
+#: Split order in tables.
+SPLIT_ORDER = ("train", "val", "test")
+
+__all__ = ["DEFAULT_DATASET", "cache_dir", "describe_counts", "open_dataset"]
+
+
+def open_dataset(registry: Any, data: str | Path | None, request: DataRequest, dataset: str | None = None) -> Dataset:
+    """Load the dataset a command asked for.
+
+    * ``dataset`` named: that plugin loads ``data`` (which may be ``None`` for synthetic);
+    * no ``data``: the synthetic dataset;
+    * otherwise the first dataset plugin (by name) whose ``can_open(path)`` is true.
+
+    ``request.source`` is replaced by ``data``. Raises :class:`EmokitError` for a path that does not
+    exist or that no plugin can open (listing the dataset plugins).
+    """
+    path = Path(data).expanduser() if data is not None else None
+    request = DataRequest(
+        source=path,
+        image_size=request.image_size,
+        channels=request.channels,
+        val_fraction=request.val_fraction,
+        seed=request.seed,
+        use_cache=request.use_cache,
+        progress=request.progress,
+    )
+    if path is not None and not path.exists():
+        raise EmokitError(f"Data path '{path}' does not exist.")
+    if dataset is not None:
+        return registry.get("dataset", dataset).load(request)
+    if path is None:
+        return registry.get("dataset", DEFAULT_DATASET).load(request)
+    records = registry.records("dataset")
+    for record in records.values():
+        if record.can_open(path):
+            return record.load(request)
+    listing = "; ".join(f"{name}: {record.summary}" for name, record in records.items())
+    raise EmokitError(f"No dataset plugin can open '{path}'. Dataset plugins: {listing or '(none)'}.")
+
+
+def describe_counts(dataset: Dataset) -> list[dict[str, Any]]:
+    """One row per class plus a ``total`` row: ``{"class": name, "train": n, "val": n, "test": n, "total": n}``.
+
+    Only the splits the dataset has appear as keys; ready for a rich table or JSON.
+    """
+    splits = [s for s in SPLIT_ORDER if s in dataset.splits] + [s for s in dataset.splits if s not in SPLIT_ORDER]
+    counts = {split: dataset.counts(split) for split in splits}
+    rows: list[dict[str, Any]] = []
+    for name in dataset.class_names:
+        row: dict[str, Any] = {"class": name, **{split: counts[split][name] for split in splits}}
+        row["total"] = sum(row[split] for split in splits)
+        rows.append(row)
+    total: dict[str, Any] = {"class": "total", **{split: len(dataset.splits[split]) for split in splits}}
+    total["total"] = sum(total[split] for split in splits)
+    rows.append(total)
+    return rows

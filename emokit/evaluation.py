@@ -1,0 +1,78 @@
+"""Evaluate a model on dataset splits: metrics JSON and confusion-matrix plots in the run directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emokit.errors import EmokitError
+from emokit.metrics import classification_metrics
+from emokit.plots import plot_confusion
+from emokit.records import DataRequest, Dataset
+from emokit.registry import Registry
+from emokit.runs import Run, find_run
+
+
+def evaluate_splits(
+    predict: Callable[[np.ndarray], np.ndarray],
+    dataset: Dataset,
+    splits: Iterable[str],
+    class_names: tuple[str, ...],
+    plots_dir: Path | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Metrics for each split that the dataset has; a confusion-matrix PNG per split if ``plots_dir`` is given."""
+    results: dict[str, dict[str, Any]] = {}
+    for split in splits:
+        if split not in dataset.splits or len(dataset.splits[split]) == 0:
+            continue
+        data = dataset.splits[split]
+        metrics = classification_metrics(predict(data.images), data.labels, class_names)
+        results[split] = metrics
+        if plots_dir is not None:
+            plot_confusion(metrics["confusion_matrix"], class_names, plots_dir / f"confusion_{split}.png",
+                           f"{split}: accuracy {metrics['accuracy']:.1%}")
+    return results
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """What ``emokit evaluate`` found: metrics per split, and where the plots went."""
+
+    run: Run
+    backend: str
+    dataset: str
+    metrics: dict[str, dict[str, Any]]
+    plots: tuple[Path, ...]
+
+
+def evaluate_run(run_ref: str | Path, registry: Registry, *, data: str | None = None, splits: Iterable[str] = ("test",),
+                 backend: str | None = None, root: Path | None = None) -> EvaluationResult:
+    """Load a run on ``backend``, load its dataset (or ``data``) the way training did, and evaluate ``splits``."""
+    from emokit.data import open_dataset  # noqa: PLC0415
+    from emokit.predictor import Predictor  # noqa: PLC0415
+    from emokit.training.config import TrainConfig  # noqa: PLC0415
+
+    run = find_run(run_ref, root)
+    config = TrainConfig.from_dict(run.config())
+    splits = tuple(splits)
+    for split in splits:
+        if split not in ("train", "val", "test"):
+            raise EmokitError(f"Unknown split '{split}'. Available: train, val, test.")
+    predictor = Predictor(run, registry, backend)
+    source = data if data is not None else config.data
+    request = DataRequest(source=Path(source) if source else None, image_size=predictor.input_size,
+                          channels=predictor.channels, val_fraction=config.val_fraction, seed=config.seed)
+    dataset = open_dataset(registry, source, request, config.dataset if data is None else None)
+    if tuple(dataset.class_names) != tuple(predictor.class_names):
+        raise EmokitError(f"Dataset classes {list(dataset.class_names)} differ from the run's {list(predictor.class_names)}.")
+    missing = [s for s in splits if s not in dataset.splits]
+    if missing:
+        raise EmokitError(f"Dataset '{dataset.name}' has no '{missing[0]}' split. It has: {', '.join(dataset.splits)}.")
+    plots_dir = run.path / "evaluations" / predictor.backend.name
+    metrics = evaluate_splits(predictor.probabilities, dataset, splits, predictor.class_names, plots_dir)
+    plots = tuple(plots_dir / f"confusion_{s}.png" for s in metrics)
+    return EvaluationResult(run, predictor.backend.name, dataset.name, metrics, plots)

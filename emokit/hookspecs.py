@@ -1,0 +1,67 @@
+"""The hooks a plugin may implement. Each is called once when a registry is built.
+
+A plugin is a module (or object) with functions of these names decorated with
+``emokit.hookimpl``; it is found through the ``emokit`` entry-point group. Every hook
+takes no arguments and returns a list of records; returning an empty list is fine.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+from emokit.records import (
+    ArchitectureRecord,
+    AugmentationRecord,
+    BackendRecord,
+    DatasetRecord,
+    FaceDetectorRecord,
+)
+
+PROJECT = "emokit"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def emokit_architectures() -> list[ArchitectureRecord]:
+    """Return the CNN architectures this plugin provides.
+
+    Called once when the registry is built. Each record's ``build`` returns a
+    :class:`emokit.spec.ModelSpec` and must not import Keras.
+    """
+
+
+@hookspec
+def emokit_augmentations() -> list[AugmentationRecord]:
+    """Return the training-time augmentations this plugin provides.
+
+    Called once when the registry is built. Each record's ``build(keras, **options)`` is
+    called after the backend is chosen and returns Keras layers.
+    """
+
+
+@hookspec
+def emokit_backends() -> list[BackendRecord]:
+    """Return the Keras backends this plugin provides.
+
+    Called once when the registry is built, before Keras is imported; the chosen
+    record's environment is applied before the backend library is imported.
+    """
+
+
+@hookspec
+def emokit_datasets() -> list[DatasetRecord]:
+    """Return the datasets this plugin provides.
+
+    Called once when the registry is built. ``load(request)`` is called when a command
+    needs data; ``can_open(path)`` is asked to pick a dataset for ``--data PATH``.
+    """
+
+
+@hookspec
+def emokit_face_detectors() -> list[FaceDetectorRecord]:
+    """Return the face detectors this plugin provides.
+
+    Called once when the registry is built; ``create(**options)`` is called when a
+    command needs to find faces in a photo.
+    """

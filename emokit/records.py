@@ -1,0 +1,167 @@
+"""The records plugins return from their hooks: small frozen dataclasses, plain data plus a callable.
+
+Records never hold Keras objects: a callable that needs Keras receives the module as an
+argument, so a plugin module can be imported before the backend is chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from emokit.spec import ModelSpec
+
+
+@dataclass(frozen=True)
+class ArchitectureRecord:
+    """A CNN architecture. ``build(input_shape=..., class_names=..., **options) -> ModelSpec``."""
+
+    name: str
+    summary: str
+    build: Callable[..., ModelSpec]
+    #: The options ``build`` accepts with their defaults; ``--set key=value`` is coerced to these types.
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AugmentationRecord:
+    """A training-time augmentation. ``build(keras, **options) -> list[keras.Layer]``.
+
+    The layers see raw 0-255 pixels of shape (batch, H, W, C) and must be identity at inference.
+    """
+
+    name: str
+    summary: str
+    build: Callable[..., list[Any]]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BackendRecord:
+    """A Keras 3 backend: the package it needs, the environment to set before Keras is imported."""
+
+    name: str
+    summary: str
+    #: The module that must be importable for this backend (``torch``, ``jax``, ``tensorflow``).
+    module: str
+    #: The exact command that installs it, shown when it is missing.
+    install: str
+    #: Environment variables set (if not already set) before the backend library is imported.
+    environment: Mapping[str, str] = field(default_factory=dict)
+    #: Extra keyword arguments for ``keras.Model.compile`` on this backend (e.g. ``jit_compile``).
+    compile_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split of a dataset: uint8 images (N, H, W, C) as raw 0-255 pixels, int labels (N,)."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A loaded dataset: class names in a fixed order, named splits, and where it came from."""
+
+    name: str
+    class_names: tuple[str, ...]
+    splits: Mapping[str, Split]
+    #: A short hash that changes whenever the source's content changes (used for caching and run metadata).
+    fingerprint: str
+    #: Human-readable origin: a path, or ``"synthetic"``.
+    source: str
+    #: How many unreadable items were skipped while loading.
+    skipped: int = 0
+
+    def counts(self, split: str) -> dict[str, int]:
+        """Images per class in ``split``, in class order."""
+        labels = self.splits[split].labels
+        return {name: int((labels == i).sum()) for i, name in enumerate(self.class_names)}
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """What a caller wants from a dataset plugin."""
+
+    #: The file or folder given by the user; ``None`` for datasets that need none (synthetic).
+    source: Path | None
+    #: (height, width) every image is resized to.
+    image_size: tuple[int, int] = (48, 48)
+    #: 1 for grayscale, 3 for RGB.
+    channels: int = 1
+    #: Fraction of ``train`` carved out as a stratified, seeded ``val`` split when the source has none.
+    val_fraction: float = 0.1
+    seed: int = 0
+    #: Whether the decoded-array cache may be used.
+    use_cache: bool = True
+    #: Report progress as (done, total); ``None`` for silent.
+    progress: Callable[[int, int], None] | None = None
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A dataset. ``load(request) -> Dataset``; ``can_open(path) -> bool`` picks it for ``--data PATH``."""
+
+    name: str
+    summary: str
+    load: Callable[[DataRequest], Dataset]
+    can_open: Callable[[Path], bool] = field(default=lambda path: False)
+
+
+@dataclass(frozen=True)
+class Box:
+    """A face box in pixel coordinates of the image it was found in."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+class FaceDetector(Protocol):
+    """Finds faces: ``detect(image)`` takes uint8 (H, W) or (H, W, 3) RGB and returns boxes, largest first."""
+
+    def detect(self, image: np.ndarray) -> list[Box]: ...
+
+
+@dataclass(frozen=True)
+class FaceDetectorRecord:
+    """A face detector. ``create(**options) -> FaceDetector``."""
+
+    name: str
+    summary: str
+    create: Callable[..., FaceDetector]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: Every record type, keyed by the kind name used in messages and tables.
+RECORD_TYPES: dict[str, type] = {
+    "architecture": ArchitectureRecord,
+    "augmentation": AugmentationRecord,
+    "backend": BackendRecord,
+    "dataset": DatasetRecord,
+    "face_detector": FaceDetectorRecord,
+}
+
+
+def default_options(build: Callable[..., Any], skip: tuple[str, ...] = ("input_shape", "class_names", "keras")) -> dict[str, Any]:
+    """The keyword options of ``build`` with their defaults, read from its signature.
+
+    Lets a plugin declare options once, as ordinary keyword arguments, instead of twice.
+    """
+    import inspect
+
+    return {
+        name: p.default
+        for name, p in inspect.signature(build).parameters.items()
+        if name not in skip and p.default is not inspect.Parameter.empty
+    }

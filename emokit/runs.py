@@ -1,0 +1,109 @@
+"""A run is a directory. This module knows its layout; everything downstream reads runs through it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from emokit.errors import EmokitError
+from emokit.spec import ModelSpec
+
+RUNS_ENV = "EMOKIT_RUNS_DIR"
+
+
+def runs_root(explicit: Path | str | None = None) -> Path:
+    """Where runs live: ``--out``/``--runs``, else ``$EMOKIT_RUNS_DIR``, else ``./runs``."""
+    return Path(explicit or os.environ.get(RUNS_ENV) or "runs")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run directory and the files in it."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    config_file = property(lambda self: self.path / "config.json")
+    spec_file = property(lambda self: self.path / "spec.json")
+    weights_file = property(lambda self: self.path / "model.weights.h5")
+    history_file = property(lambda self: self.path / "history.csv")
+    metrics_file = property(lambda self: self.path / "metrics.json")
+    metadata_file = property(lambda self: self.path / "metadata.json")
+    status_file = property(lambda self: self.path / "status.json")
+    checkpoint_dir = property(lambda self: self.path / "checkpoint")
+    plots_dir = property(lambda self: self.path / "plots")
+
+    def _json(self, path: Path) -> dict[str, Any]:
+        if not path.exists():
+            return {}
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise EmokitError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+
+    def config(self) -> dict[str, Any]:
+        return self._json(self.config_file)
+
+    def metrics(self) -> dict[str, Any]:
+        return self._json(self.metrics_file)
+
+    def metadata(self) -> dict[str, Any]:
+        return self._json(self.metadata_file)
+
+    def status(self) -> dict[str, Any]:
+        return self._json(self.status_file) or {"state": "unknown"}
+
+    def spec(self) -> ModelSpec:
+        if not self.spec_file.exists():
+            raise EmokitError(f"Run '{self.path}' has no spec.json: not an emokit run, or it was never started.")
+        return ModelSpec.from_json(self.spec_file.read_text())
+
+    def history(self) -> dict[str, list[float]]:
+        """Per-epoch history columns from history.csv (empty if none yet)."""
+        if not self.history_file.exists():
+            return {}
+        with self.history_file.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        columns: dict[str, list[float]] = {}
+        for row in rows:
+            for key, value in row.items():
+                columns.setdefault(key, []).append(float(value))
+        return columns
+
+
+def is_run(path: Path) -> bool:
+    """Whether ``path`` looks like a run directory."""
+    return (path / "config.json").is_file()
+
+
+def list_runs(root: Path) -> list[Run]:
+    """Every run under ``root``, oldest first."""
+    if not root.is_dir():
+        return []
+    runs = [Run(p) for p in root.iterdir() if p.is_dir() and is_run(p)]
+    return sorted(runs, key=lambda r: (r.config_file.stat().st_mtime, r.name))
+
+
+def find_run(ref: str | Path, root: Path | None = None) -> Run:
+    """A run by path, by name under the runs root, or ``latest``; an unknown one lists the runs there."""
+    root = runs_root(root)
+    path = Path(ref)
+    if is_run(path):
+        return Run(path)
+    if str(ref) == "latest":
+        runs = list_runs(root)
+        if not runs:
+            raise EmokitError(f"No runs in '{root}'. Train one: emokit train --arch small_cnn")
+        return runs[-1]
+    if is_run(root / path):
+        return Run(root / path)
+    names = [r.name for r in list_runs(root)]
+    known = ", ".join(names[-10:]) if names else "none; train one with: emokit train --arch small_cnn"
+    raise EmokitError(f"Run '{ref}' not found (looked in '{path}' and '{root / path}'). Runs in {root}: {known}.")

@@ -1,0 +1,1 @@
+"""Training: config, the trainer, checkpoints and callbacks."""

@@ -1,0 +1,160 @@
+"""Built-in CNN architectures. Each returns a backend-neutral ModelSpec; none imports Keras."""
+
+from __future__ import annotations
+
+from emokit import hookimpl
+from emokit.records import ArchitectureRecord, default_options
+from emokit.spec import (
+    Activation,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    ModelSpec,
+    Node,
+    Pool,
+    Residual,
+    SeparableConv,
+)
+
+
+def _width(base: int, width: float) -> int:
+    return max(1, round(base * width))
+
+
+def _conv_bn_relu(filters: int, kernel: int = 3, stride: int = 1, batch_norm: bool = True) -> list[Node]:
+    if not batch_norm:
+        return [Conv(filters, kernel, stride, activation="relu")]
+    return [Conv(filters, kernel, stride, use_bias=False), BatchNorm(), Activation("relu")]
+
+
+def _dense_relu(units: int, batch_norm: bool) -> list[Node]:
+    # Without batch norm here, Adam at 1e-3 blows up the logits of a wide dense layer fed by
+    # batch-normalised features (softmax saturates within a few batches).
+    return [Dense(units), BatchNorm(), Activation("relu")] if batch_norm else [Dense(units, activation="relu")]
+
+
+def _head(num_classes: int) -> list[Node]:
+    return [Dense(num_classes), Activation("softmax")]
+
+
+def small_cnn(
+    input_shape: tuple[int, int, int],
+    class_names: tuple[str, ...],
+    width: float = 1.0,
+    kernel_size: int = 3,
+    pooling: str = "max",
+    dropout: float = 0.25,
+    dense_units: int = 1024,
+    dense_dropout: float = 0.5,
+    batch_norm: bool = True,
+) -> ModelSpec:
+    """The brief's sequential CNN: conv+ReLU 32, 64, pool, dropout, conv 128, pool, conv 128, pool, dropout, dense, softmax.
+
+    ``batch_norm=False`` gives the brief's exact network; batch norm (the default) trains faster and further.
+    """
+    w = lambda f: _width(f, width)  # noqa: E731
+    conv = lambda f: _conv_bn_relu(w(f), kernel_size, batch_norm=batch_norm)  # noqa: E731
+    layers: list[Node] = [
+        *conv(32), *conv(64), Pool(pooling, 2), Dropout(dropout),
+        *conv(128), Pool(pooling, 2), *conv(128), Pool(pooling, 2), Dropout(dropout),
+        Flatten(), *_dense_relu(dense_units, batch_norm), Dropout(dense_dropout),
+        *_head(len(class_names)),
+    ]
+    return ModelSpec("small_cnn", tuple(layers), input_shape, class_names,
+                     options=dict(width=width, kernel_size=kernel_size, pooling=pooling, dropout=dropout,
+                                  dense_units=dense_units, dense_dropout=dense_dropout, batch_norm=batch_norm))
+
+
+def mini_xception(
+    input_shape: tuple[int, int, int],
+    class_names: tuple[str, ...],
+    width: float = 1.0,
+    blocks: int = 4,
+    dropout: float = 0.0,
+) -> ModelSpec:
+    """mini-Xception (Arriaga et al. 2017): two 3x3 stem convs, residual depthwise-separable blocks, conv head + GAP.
+
+    About 60k parameters at width 1.0 with 4 blocks (16, 32, 64, 128 filters).
+    """
+    layers: list[Node] = [*_conv_bn_relu(_width(8, width)), *_conv_bn_relu(_width(8, width))]
+    for i in range(blocks):
+        f = _width(16 * 2**i, width)
+        body = (
+            SeparableConv(f, 3, use_bias=False), BatchNorm(), Activation("relu"),
+            SeparableConv(f, 3, use_bias=False), BatchNorm(),
+            Pool("max", 3, 2, "same"),
+        )
+        shortcut = (Conv(f, 1, 2, use_bias=False), BatchNorm())
+        layers.append(Residual(body, shortcut))
+    if dropout:
+        layers.append(Dropout(dropout))
+    layers += [Conv(len(class_names), 3), GlobalPool("avg"), Activation("softmax")]
+    return ModelSpec("mini_xception", tuple(layers), input_shape, class_names,
+                     options=dict(width=width, blocks=blocks, dropout=dropout))
+
+
+def vgg_fer(
+    input_shape: tuple[int, int, int],
+    class_names: tuple[str, ...],
+    width: float = 1.0,
+    stages: int = 4,
+    convs_per_stage: int = 2,
+    dropout: float = 0.4,
+    dense_units: int = 512,
+    pooling: str = "max",
+) -> ModelSpec:
+    """A VGG-style net of the kind reported at 72-73% on FER-2013 (Khaireddin & Chen 2021):
+    stages of 3x3 conv+BN+ReLU (64, 128, 256, 512 filters), pooling after each, two dense layers."""
+    layers: list[Node] = []
+    for s in range(stages):
+        for _ in range(convs_per_stage):
+            layers += _conv_bn_relu(_width(64 * 2**min(s, 3), width))
+        layers += [Pool(pooling, 2), Dropout(dropout / 2)]
+    layers += [Flatten(), *_dense_relu(dense_units, True), Dropout(dropout),
+               *_dense_relu(dense_units, True), Dropout(dropout), *_head(len(class_names))]
+    return ModelSpec("vgg_fer", tuple(layers), input_shape, class_names,
+                     options=dict(width=width, stages=stages, convs_per_stage=convs_per_stage, dropout=dropout,
+                                  dense_units=dense_units, pooling=pooling))
+
+
+def resnet_fer(
+    input_shape: tuple[int, int, int],
+    class_names: tuple[str, ...],
+    width: float = 1.0,
+    blocks_per_stage: int = 2,
+    stages: int = 4,
+    dropout: float = 0.3,
+) -> ModelSpec:
+    """A small ResNet: 3x3 stem, stages of basic blocks (32, 64, 128, 256 filters, stride 2 between), GAP head."""
+    f0 = _width(32, width)
+    layers: list[Node] = [*_conv_bn_relu(f0)]
+    channels = f0
+    for s in range(stages):
+        f = _width(32 * 2**s, width)
+        for b in range(blocks_per_stage):
+            stride = 2 if (b == 0 and s > 0) else 1
+            body = (*_conv_bn_relu(f, 3, stride), Conv(f, 3, use_bias=False), BatchNorm())
+            shortcut = (Conv(f, 1, stride, use_bias=False), BatchNorm()) if (stride != 1 or f != channels) else ()
+            layers += [Residual(body, shortcut), Activation("relu")]
+            channels = f
+    layers += [GlobalPool("avg"), Dropout(dropout), *_head(len(class_names))]
+    return ModelSpec("resnet_fer", tuple(layers), input_shape, class_names,
+                     options=dict(width=width, blocks_per_stage=blocks_per_stage, stages=stages, dropout=dropout))
+
+
+def _record(build, summary: str) -> ArchitectureRecord:
+    return ArchitectureRecord(build.__name__, summary, build, default_options(build))
+
+
+@hookimpl
+def emokit_architectures() -> list[ArchitectureRecord]:
+    """small_cnn, mini_xception, vgg_fer and resnet_fer."""
+    return [
+        _record(small_cnn, "The brief's sequential CNN: conv+ReLU blocks, max pooling, dropout, dense, softmax"),
+        _record(mini_xception, "mini-Xception: ~60k parameters, residual depthwise-separable blocks"),
+        _record(vgg_fer, "VGG-style net of the kind reported at 72-73% on FER-2013"),
+        _record(resnet_fer, "A small residual network (basic blocks, 4 stages)"),
+    ]

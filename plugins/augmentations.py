@@ -1,0 +1,71 @@
+"""Built-in training-time augmentations, made of Keras 3 preprocessing layers so they run on every backend.
+
+Each ``build(keras, **options)`` gets the already-imported ``keras`` module and returns layers that
+see raw 0-255 pixels and are the identity at inference (Keras random layers act only when training).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emokit import hookimpl
+from emokit.records import AugmentationRecord, default_options
+
+PIXELS = (0, 255)
+
+
+def rotation(keras: Any, degrees: float = 10.0, fill_mode: str = "reflect") -> list[Any]:
+    """Rotate by up to +/- ``degrees``."""
+    return [keras.layers.RandomRotation(degrees / 360.0, fill_mode=fill_mode)]
+
+
+def flip(keras: Any, mode: str = "horizontal") -> list[Any]:
+    """Mirror images (faces are left-right symmetric; vertical flips would not be)."""
+    return [keras.layers.RandomFlip(mode)]
+
+
+def zoom(keras: Any, factor: float = 0.1, fill_mode: str = "reflect") -> list[Any]:
+    """Zoom in or out by up to ``factor``."""
+    return [keras.layers.RandomZoom(factor, fill_mode=fill_mode)]
+
+
+def shift(keras: Any, factor: float = 0.1, fill_mode: str = "reflect") -> list[Any]:
+    """Shift by up to ``factor`` of the height and width."""
+    return [keras.layers.RandomTranslation(factor, factor, fill_mode=fill_mode)]
+
+
+def brightness_contrast(keras: Any, brightness: float = 0.2, contrast: float = 0.2) -> list[Any]:
+    """Random brightness and contrast changes, kept within 0-255."""
+    return [keras.layers.RandomBrightness(brightness, value_range=PIXELS),
+            keras.layers.RandomContrast(contrast, value_range=PIXELS)]
+
+
+def noise(keras: Any, stddev: float = 0.03) -> list[Any]:
+    """Additive Gaussian noise, ``stddev`` as a fraction of the 0-255 range, clipped back to 0-255."""
+    ops = keras.ops
+    # Keras's GaussianNoise accepts stddev in [0, 1] only, so add it on the 0-1 scale.
+    return [keras.layers.Rescaling(1 / 255), keras.layers.GaussianNoise(stddev), keras.layers.Rescaling(255),
+            keras.layers.Lambda(lambda x: ops.clip(x, *PIXELS))]
+
+
+def erasing(keras: Any, probability: float = 0.5, min_area: float = 0.02, max_area: float = 0.2) -> list[Any]:
+    """Random erasing (cutout): blank a random rectangle covering ``min_area``-``max_area`` of the image."""
+    return [keras.layers.RandomErasing(probability, scale=(min_area, max_area), value_range=PIXELS)]
+
+
+def _record(build: Any, summary: str) -> AugmentationRecord:
+    return AugmentationRecord(build.__name__, summary, build, default_options(build))
+
+
+@hookimpl
+def emokit_augmentations() -> list[AugmentationRecord]:
+    """The brief's rotation, flip, zoom and shift, plus brightness/contrast, noise and erasing."""
+    return [
+        _record(rotation, "Random rotation (degrees)"),
+        _record(flip, "Random horizontal flip"),
+        _record(zoom, "Random zoom in/out"),
+        _record(shift, "Random shift (translation)"),
+        _record(brightness_contrast, "Random brightness and contrast"),
+        _record(noise, "Gaussian pixel noise"),
+        _record(erasing, "Random erasing (cutout)"),
+    ]

@@ -1,0 +1,101 @@
+"""Runs real Keras checks on one backend in its own process (Keras picks its backend once per process).
+
+    python tests/backend_worker.py BACKEND WORKDIR contract   -> WORKDIR/BACKEND-contract.json
+    python tests/backend_worker.py BACKEND WORKDIR portable   -> WORKDIR/BACKEND-portable.json
+
+``contract`` builds every registered architecture (grayscale and RGB), runs a forward pass,
+compares parameter counts with the spec's, saves weights and predictions for the others, and
+checks every augmentation. ``portable`` loads the weights the other backends saved and
+compares predictions.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from emokit import FER_CLASSES
+from emokit.anatomy import anatomy
+from emokit.backend import load_keras
+from emokit.builder import build_model
+from emokit.predictor import probabilities
+from emokit.registry import build_registry
+from emokit.specs import spec_for
+
+BACKENDS = ("torch", "jax", "tensorflow")
+
+
+def fixed_input(shape: tuple[int, ...]) -> np.ndarray:
+    return np.random.default_rng(123).integers(0, 256, size=(4, *shape)).astype(np.uint8)
+
+
+def contract(backend: str, workdir: Path) -> dict:
+    registry = build_registry()
+    _, keras = load_keras(registry, backend)
+    out: dict = {"architectures": {}, "augmentations": {}}
+    for name in registry.names("architecture"):
+        result = {}
+        for channels in (1, 3):
+            spec = spec_for(registry, name, input_shape=(48, 48, channels))
+            keras.utils.set_random_seed(7)
+            model = build_model(spec, keras)
+            x = fixed_input(spec.input_shape)
+            probs = probabilities(model, keras, x)
+            result[f"c{channels}"] = {
+                "shape": list(probs.shape),
+                "row_sums": probs.sum(axis=1).tolist(),
+                "keras_params": int(model.count_params()),
+                "spec_params": anatomy(spec).params,
+            }
+            if channels == 1:
+                model.save_weights(workdir / f"{backend}-{name}.weights.h5")
+                np.save(workdir / f"{backend}-{name}.npy", probs)
+        out["architectures"][name] = result
+
+    batch = np.random.default_rng(5).integers(0, 256, size=(8, 48, 48, 1)).astype(np.float32)
+    for name, record in registry.records("augmentation").items():
+        keras.utils.set_random_seed(11)
+        inputs = keras.Input((48, 48, 1))
+        x = inputs
+        for layer in record.build(keras, **record.options):
+            x = layer(x)
+        model = keras.Model(inputs, x)
+        # Some layers draw once per batch (e.g. erasing with probability 0.5): take several batches.
+        draws = [keras.ops.convert_to_numpy(model(batch, training=True)) for _ in range(4)]
+        trained = max(draws, key=lambda d: float(np.abs(d - batch).max()))
+        inferred = keras.ops.convert_to_numpy(model(batch, training=False))
+        out["augmentations"][name] = {
+            "train_shape": list(trained.shape),
+            "train_changed": float(np.abs(trained - batch).max()),
+            "inference_max_diff": float(np.abs(inferred - batch).max()),
+            "train_min": float(trained.min()),
+            "train_max": float(trained.max()),
+        }
+    return out
+
+
+def portable(backend: str, workdir: Path) -> dict:
+    registry = build_registry()
+    _, keras = load_keras(registry, backend)
+    out: dict = {}
+    for name in registry.names("architecture"):
+        spec = spec_for(registry, name, input_shape=(48, 48, 1))
+        model = build_model(spec, keras)
+        for source in BACKENDS:
+            weights = workdir / f"{source}-{name}.weights.h5"
+            if source == backend or not weights.exists():
+                continue
+            model.load_weights(weights)
+            probs = probabilities(model, keras, fixed_input(spec.input_shape))
+            expected = np.load(workdir / f"{source}-{name}.npy")
+            out[f"{source}->{backend}:{name}"] = float(np.abs(probs - expected).max())
+    return out
+
+
+if __name__ == "__main__":
+    backend_name, folder, phase = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    result = contract(backend_name, folder) if phase == "contract" else portable(backend_name, folder)
+    (folder / f"{backend_name}-{phase}.json").write_text(json.dumps(result, indent=2))

@@ -1,0 +1,94 @@
+"""Contract tests over every registered architecture and augmentation, on real Keras on each backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emokit import FER_CLASSES
+from emokit.registry import build_registry
+from emokit.spec import ModelSpec
+from emokit.specs import spec_for
+
+BACKENDS = ("torch", "jax", "tensorflow")
+WORKER = Path(__file__).with_name("backend_worker.py")
+REGISTRY = build_registry()
+ARCHS = REGISTRY.names("architecture")
+AUGS = REGISTRY.names("augmentation")
+
+
+def _installed(backend: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(backend) is not None
+
+
+def _run_worker(backend: str, workdir: Path, phase: str) -> dict:
+    if not _installed(backend):
+        pytest.fail(f"backend {backend} is not installed; .ci/run installs all three")
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    proc = subprocess.run([sys.executable, str(WORKER), backend, str(workdir), phase], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"{backend} {phase} worker failed:\n{proc.stderr[-4000:]}"
+    return json.loads((workdir / f"{backend}-{phase}.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("backends")
+
+
+@pytest.fixture(scope="session")
+def contract_results(workdir) -> dict[str, dict]:
+    return {backend: _run_worker(backend, workdir, "contract") for backend in BACKENDS}
+
+
+@pytest.fixture(scope="session")
+def portable_results(workdir, contract_results) -> dict[str, float]:
+    merged: dict[str, float] = {}
+    for backend in BACKENDS:
+        merged.update(_run_worker(backend, workdir, "portable"))
+    return merged
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_spec_round_trips_through_json(arch):
+    for channels in (1, 3):
+        spec = spec_for(REGISTRY, arch, input_shape=(48, 48, channels))
+        again = ModelSpec.from_json(spec.to_json())
+        assert again == spec
+        assert again.class_names == FER_CLASSES and again.input_shape == (48, 48, channels)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("arch", ARCHS)
+def test_architecture_builds_and_predicts(contract_results, backend, arch):
+    for channels in ("c1", "c3"):
+        result = contract_results[backend]["architectures"][arch][channels]
+        assert result["shape"] == [4, 7]
+        assert all(abs(s - 1) < 1e-4 for s in result["row_sums"])
+        assert result["keras_params"] == result["spec_params"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("aug", AUGS)
+def test_augmentation_acts_in_training_only(contract_results, backend, aug):
+    result = contract_results[backend]["augmentations"][aug]
+    assert result["train_shape"] == [8, 48, 48, 1]
+    assert result["train_changed"] > 1.0, "the training batch should change"
+    # 1e-3 of a grey level: only float rounding (noise rescales to 0-1 and back) is allowed.
+    assert result["inference_max_diff"] <= 1e-3, "inference must be untouched"
+    assert result["train_min"] >= 0.0 and result["train_max"] <= 255.0 + 1e-3
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_weights_are_portable_across_backends(portable_results, arch):
+    pairs = {k: v for k, v in portable_results.items() if k.endswith(f":{arch}")}
+    assert len(pairs) == 6, pairs  # every backend loads every other backend's weights
+    for pair, diff in pairs.items():
+        assert diff <= 1e-4, f"{pair}: max abs difference {diff}"
