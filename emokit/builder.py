@@ -34,7 +34,7 @@ def _layer(keras: Any, node: Node, name: str) -> Any:
         return L.SeparableConv2D(node.filters, node.kernel_size, strides=node.stride, padding=node.padding,
                                  use_bias=node.use_bias, activation=node.activation, name=name)
     if isinstance(node, BatchNorm):
-        return L.BatchNormalization(name=name)
+        return L.BatchNormalization(momentum=node.momentum, name=name)
     if isinstance(node, Activation):
         return L.Activation(node.function, name=name)
     if isinstance(node, Pool):

@@ -7,9 +7,12 @@ as third-party ones, so both can be listed, replaced or blocked the same way.
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
+import inspect
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -33,12 +36,19 @@ HOOK_FOR_KIND: dict[str, str] = {
 }
 
 
+#: Record names are typed on the command line (``--arch NAME``, ``--aug NAME=key=value``), so they
+#: may not contain spaces, ``=`` or ``,``.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
 @dataclass(frozen=True)
 class PluginInfo:
-    """Where a plugin came from: its name and the distribution that provides it."""
+    """Where a plugin came from: its name, the distribution that provides it, and its module."""
 
     name: str
     package: str
+    #: The importable module that holds the hooks ("" when the plugin is not a module).
+    module: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,13 @@ def _entry_points() -> list[tuple[importlib.metadata.EntryPoint, str]]:
     return sorted(found, key=lambda item: item[0].name)
 
 
+def _module_of(plugin: object) -> str:
+    """The module a plugin object lives in, so checks can import it again in a fresh process."""
+    if inspect.ismodule(plugin):
+        return plugin.__name__
+    return getattr(type(plugin), "__module__", "") or ""
+
+
 def build_registry(
     extra_plugins: Iterable[tuple[str, object]] = (),
     *,
@@ -103,8 +120,8 @@ def build_registry(
 
     ``extra_plugins`` are (name, module-or-object) pairs added beside the entry points (tests use
     this). ``blocked`` defaults to ``EMOKIT_BLOCK_PLUGINS``. A plugin that fails to import is
-    recorded in ``failures`` and skipped; a misspelled hook, a malformed record or a duplicate
-    name raises :class:`PluginError` naming the plugin(s).
+    recorded in ``failures`` and skipped; a misspelled hook or hook argument, an undecorated hook,
+    a malformed record or a duplicate name raises :class:`PluginError` naming the plugin(s).
     """
     blocked = tuple(blocked) if blocked is not None else blocked_from_environment()
     manager = pluggy.PluginManager(hookspecs.PROJECT)
@@ -128,22 +145,81 @@ def build_registry(
         except Exception as exc:  # a broken plugin must not take the CLI down
             failures.append((name, f"{type(exc).__name__}: {exc}"))
             continue
+        info = PluginInfo(name, package, _module_of(plugin))
         if name in infos:
-            raise PluginError(f"Two plugins are both named '{name}' (from {infos[name].package} and {package}).")
+            raise PluginError(
+                f"Two plugins are both named '{name}' (from {infos[name].package} and {package}); "
+                f"rename one entry point in the 'emokit' group."
+            )
+        check_hooks(plugin, info)
         try:
             manager.register(plugin, name=name)
-        except pluggy.PluginValidationError as exc:
-            raise PluginError(f"Plugin '{name}' ({package}): {exc}") from None
-        infos[name] = PluginInfo(name, package)
-    try:
-        manager.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(f"{exc} (hooks are: {', '.join(HOOK_FOR_KIND.values())})") from None
+        except pluggy.PluginValidationError as exc:  # check_hooks catches the usual cases first
+            raise PluginError(_one_line(f"Plugin '{name}' ({package}): {exc}") + _block_hint(name)) from None
+        infos[name] = info
 
     entries: dict[str, dict[str, Provided]] = {}
     for kind, hook_name in HOOK_FOR_KIND.items():
         entries[kind] = _collect(manager, kind, hook_name, infos)
     return Registry(entries, tuple(infos.values()), tuple(failures), blocked)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _block_hint(name: str) -> str:
+    # Said on every plugin error: a user who only installed the plugin needs a way to keep working.
+    return f" (To skip this plugin, set {BLOCK_ENV}={name}.)"
+
+
+def _hook_parameters(function: Any) -> list[str]:
+    """Required parameter names, as pluggy matches them against the hookspec (self/cls excluded)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [
+        p.name for p in parameters
+        if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+
+
+def check_hooks(plugin: object, info: PluginInfo) -> None:
+    """Raise :class:`PluginError` for hooks pluggy would reject or silently ignore.
+
+    Pluggy's own messages are multi-line and name the module, not the plugin; and it ignores a
+    function named like a hook that lacks ``@hookimpl`` - the most common first mistake.
+    """
+    specs = {name: getattr(hookspecs, name) for name in HOOK_FOR_KIND.values()}
+    where = f"Plugin '{info.name}' ({info.package})"
+    for attribute in dir(plugin):
+        try:
+            value = inspect.getattr_static(plugin, attribute)
+        except AttributeError:
+            continue
+        marked = hasattr(value, f"{hookspecs.PROJECT}_impl") or hasattr(getattr(value, "__func__", None), f"{hookspecs.PROJECT}_impl")
+        if not marked:
+            if attribute in specs and callable(getattr(plugin, attribute, None)):
+                raise PluginError(
+                    f"{where}: {attribute}() is not decorated with @emokit.hookimpl, so it would be ignored. "
+                    f"Add 'from emokit import hookimpl' and put @hookimpl above it." + _block_hint(info.name)
+                )
+            continue
+        if attribute not in specs:
+            close = difflib.get_close_matches(attribute, specs, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise PluginError(
+                f"{where}: unknown hook '{attribute}'.{hint} Hooks are: {', '.join(specs)}." + _block_hint(info.name)
+            )
+        wanted = _hook_parameters(specs[attribute])
+        extra = [name for name in _hook_parameters(getattr(plugin, attribute)) if name not in wanted]
+        if extra:
+            takes = f"takes {', '.join(wanted)}" if wanted else "takes no arguments"
+            raise PluginError(
+                f"{where}: hook {attribute}() {takes}, but the plugin's {attribute}() declares "
+                f"{', '.join(repr(e) for e in extra)}." + _block_hint(info.name)
+            )
 
 
 def _collect(manager: pluggy.PluginManager, kind: str, hook_name: str, infos: dict[str, PluginInfo]) -> dict[str, Provided]:
@@ -155,29 +231,98 @@ def _collect(manager: pluggy.PluginManager, kind: str, hook_name: str, infos: di
         try:
             records = impl.function()
         except Exception as exc:
-            raise PluginError(f"Plugin '{info.name}': {hook_name}() raised {type(exc).__name__}: {exc}") from None
+            raise PluginError(
+                f"Plugin '{info.name}' ({info.package}): {hook_name}() raised {type(exc).__name__}: {exc}" + _block_hint(info.name)
+            ) from None
         if not isinstance(records, (list, tuple)):
-            raise PluginError(f"Plugin '{info.name}': {hook_name}() must return a list of {record_type.__name__}, got {type(records).__name__}.")
+            raise PluginError(
+                f"Plugin '{info.name}' ({info.package}): {hook_name}() must return a list of {record_type.__name__}, "
+                f"got {type(records).__name__}." + _block_hint(info.name)
+            )
         for record in records:
-            _validate(record, record_type, info, hook_name)
+            validate_record(record, kind, info, hook_name)
             if record.name in found:
                 other = found[record.name].plugin
                 raise PluginError(
                     f"Duplicate {kind.replace('_', ' ')} '{record.name}': provided by plugin '{other.name}' ({other.package}) "
-                    f"and plugin '{info.name}' ({info.package})."
+                    f"and plugin '{info.name}' ({info.package}). Names must be unique; rename one." + _block_hint(info.name)
                 )
             found[record.name] = Provided(record, info)
     return found
 
 
-def _validate(record: Any, record_type: type, info: PluginInfo, hook_name: str) -> None:
+#: The callable field of each record type with options, and the arguments emokit passes to it by
+#: keyword besides the options (positional ones, like an augmentation's ``keras``, may have any name).
+_CALLABLE_FIELD: dict[str, tuple[str, tuple[str, ...]]] = {
+    "architecture": ("build", ("input_shape", "class_names")),
+    "augmentation": ("build", ()),
+    "face_detector": ("create", ()),
+}
+
+
+def record_problems(record: Any, kind: str, hook_name: str | None = None) -> list[str]:
+    """Everything wrong with one record of ``kind``, as sentences; empty when it is well formed.
+
+    Frozen dataclasses already refuse a missing required field when the plugin builds the
+    record, so this checks what a constructor cannot: types, empty text, callables, and
+    that every declared option is a keyword the callable accepts.
+    """
+    record_type = RECORD_TYPES[kind]
+    hook_name = hook_name or HOOK_FOR_KIND[kind]
     if not isinstance(record, record_type):
-        raise PluginError(
-            f"Plugin '{info.name}': {hook_name}() returned a {type(record).__name__}, expected {record_type.__name__}."
-        )
+        hint = ""
+        for other_kind, other_type in RECORD_TYPES.items():
+            if isinstance(record, other_type):
+                hint = f" (a {other_type.__name__} belongs in {HOOK_FOR_KIND[other_kind]}())"
+        return [f"{hook_name}() returned a {type(record).__name__}, expected {record_type.__name__}{hint}."]
+    label = f"{record_type.__name__} '{getattr(record, 'name', '?')}'"
+    problems: list[str] = []
+    for field_name in ("name", "summary"):
+        value = getattr(record, field_name)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"a {record_type.__name__} has an empty or missing '{field_name}' (got {value!r}).")
+    if not problems and not NAME_PATTERN.match(record.name):
+        problems.append(f"{label}: the name may contain only letters, digits, '_', '-' and '.' (it is typed on the command line).")
     for f in fields(record_type):
         value = getattr(record, f.name)
-        if f.name in ("name", "summary") and (not isinstance(value, str) or not value.strip()):
-            raise PluginError(f"Plugin '{info.name}': a {record_type.__name__} has an empty or missing '{f.name}'.")
-        if f.name in ("build", "load", "create") and not callable(value):
-            raise PluginError(f"Plugin '{info.name}': {record_type.__name__} '{record.name}' field '{f.name}' is not callable.")
+        if f.name in ("build", "load", "create", "can_open") and not callable(value):
+            problems.append(f"{label}: field '{f.name}' is not callable (got {type(value).__name__}).")
+        if f.name in ("options", "environment", "compile_options"):
+            if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+                problems.append(f"{label}: field '{f.name}' must be a mapping with string keys (got {type(value).__name__}).")
+        if f.name in ("module", "install") and (not isinstance(value, str) or not value.strip()):
+            problems.append(f"{label}: field '{f.name}' must be a non-empty string.")
+    if kind in _CALLABLE_FIELD and not problems:
+        problems += _option_problems(record, kind, label)
+    return problems
+
+
+def _option_problems(record: Any, kind: str, label: str) -> list[str]:
+    """Options the callable does not accept: a misspelled option only fails much later otherwise."""
+    field_name, passed = _CALLABLE_FIELD[kind]
+    function = getattr(record, field_name)
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):  # builtins and some C types have no signature: nothing to check
+        return []
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return []
+    accepted = [name for name, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    options = getattr(record, "options", {})
+    problems = []
+    for option in options:
+        if option not in accepted:
+            close = difflib.get_close_matches(option, accepted, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            problems.append(f"{label}: option '{option}' is not a keyword argument of {field_name}().{hint}")
+    missing = [name for name in passed if name not in parameters]
+    if missing:
+        problems.append(f"{label}: {field_name}() must accept {', '.join(missing)} (emokit passes it by keyword).")
+    return problems
+
+
+def validate_record(record: Any, kind: str, info: PluginInfo, hook_name: str | None = None) -> None:
+    """Raise :class:`PluginError` naming the plugin if ``record`` is not a well-formed ``kind`` record."""
+    problems = record_problems(record, kind, hook_name)
+    if problems:
+        raise PluginError(f"Plugin '{info.name}' ({info.package}): {problems[0]}" + _block_hint(info.name))

@@ -32,3 +32,21 @@ def fer2013() -> Path:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Keep every test's dataset cache out of the user's real cache folder."""
     monkeypatch.setenv("EMOKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "emokit-cache"))
+
+
+#: A small, fast configuration for tests that need a real trained run (synthetic data, torch backend).
+TINY_TRAINING = dict(arch="small_cnn", arch_options={"width": 0.5, "dense_units": 128}, epochs=3, batch_size=64,
+                     backend="torch", seed=1, patience=3)
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """A real run trained for a few epochs on the synthetic faces with the torch backend (about a minute)."""
+    from rich.console import Console
+
+    from emokit.registry import build_registry
+    from emokit.training.config import TrainConfig
+    from emokit.training.trainer import train
+
+    root = tmp_path_factory.mktemp("runs")
+    return train(TrainConfig(**TINY_TRAINING), build_registry(), root=root, console=Console(quiet=True))

@@ -51,6 +51,9 @@ def make_callbacks(keras: Any, run: Run, core: Any, *, epochs: int, steps: int, 
             stats = (f"val_acc {logs.get('val_accuracy', float('nan')):.3f} best {state['best_val_accuracy']:.3f} "
                      f"lr {_learning_rate(self.model):.2g}")
             self.progress.update(self.epoch_task, completed=epoch + 1, stats=stats)
+            if not console.is_terminal:  # a log file gets one line per epoch instead of a live bar
+                console.print(f"epoch {epoch + 1}/{epochs} loss {logs.get('loss', 0):.4f} acc {logs.get('accuracy', 0):.4f} "
+                              f"val_loss {logs.get('val_loss', 0):.4f} {stats}", highlight=False)
 
         def on_train_end(self, logs=None):
             self.progress.stop()

@@ -1,0 +1,5 @@
+"""``python -m emokit`` is the ``emokit`` command."""
+
+from emokit.cli import main
+
+main()

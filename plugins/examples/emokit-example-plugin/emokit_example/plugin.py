@@ -1,0 +1,35 @@
+"""The hooks emokit calls. The ``example`` entry point in pyproject.toml names this module.
+
+Each hook returns a list of records: plain data plus a callable. Importing this module must
+stay cheap and must not import Keras, because ``emokit plugins`` imports every plugin.
+"""
+
+from __future__ import annotations
+
+from emokit import hookimpl
+from emokit.records import ArchitectureRecord, AugmentationRecord, FaceDetectorRecord, default_options
+
+from emokit_example.architectures import lenet
+from emokit_example.augmentations import gamma
+from emokit_example.faces import WholeImageDetector
+
+
+@hookimpl
+def emokit_architectures() -> list[ArchitectureRecord]:
+    """The LeNet-style CNN; its options (width, ...) are read from the function's keyword defaults."""
+    return [ArchitectureRecord("lenet", "LeNet-5-style CNN: two conv+pool stages, two dense layers (example plugin)",
+                               lenet, default_options(lenet))]
+
+
+@hookimpl
+def emokit_augmentations() -> list[AugmentationRecord]:
+    """Random gamma correction."""
+    return [AugmentationRecord("gamma", "Random gamma (mid-tone brightness) correction (example plugin)",
+                               gamma, default_options(gamma))]
+
+
+@hookimpl
+def emokit_face_detectors() -> list[FaceDetectorRecord]:
+    """The whole-image detector for photos that are already face crops."""
+    return [FaceDetectorRecord("whole_image", "The central square of the photo; for photos already cropped to a face (example plugin)",
+                               WholeImageDetector, default_options(WholeImageDetector))]

@@ -1,0 +1,157 @@
+"""emokit.testing, the contract checks plugin authors run, against real plugins and real Keras.
+
+Most checks run on torch only to stay fast; one runs the example plugin on every installed backend.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emokit.records import ArchitectureRecord
+from emokit.registry import BLOCK_ENV, build_registry
+from emokit.testing import (
+    CheckResult,
+    assert_plugin_contract,
+    check_architecture,
+    check_plugin,
+    check_plugin_module,
+    check_registry,
+)
+
+TESTS = Path(__file__).parent
+PLUGINS = TESTS / "plugins"
+EXAMPLE = TESTS.parent / "plugins" / "examples" / "emokit-example-plugin"
+BUILT_INS = "architectures,augmentations,fer2013,image_folder,synthetic,haar"  # all but backends
+
+
+@pytest.fixture(autouse=True)
+def _importable(monkeypatch):
+    """Test plugins and the example importable here and in the checks' subprocesses."""
+    for folder in (PLUGINS, EXAMPLE):
+        monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(PLUGINS), str(EXAMPLE), os.environ.get("PYTHONPATH", "")]))
+
+
+def by_check(results: list[CheckResult]) -> dict[tuple[str, str], CheckResult]:
+    return {(r.name, r.check): r for r in results}
+
+
+def test_well_behaved_plugin_passes_every_check():
+    results = check_plugin("plugin_good", backends=["torch"])
+    assert all(r.status == "pass" for r in results), "\n".join(map(str, results))
+    checks = by_check(results)
+    assert ("plugin_good", "imports without keras") in checks
+    assert ("tiny_test_arch", "spec for (64, 64, 3) with 3 classes round-trips through JSON") in checks
+    assert ("tiny_test_arch", "builds and predicts on torch") in checks
+    assert ("test_brightness", "acts in training only on torch") in checks
+    assert ("test_blank", "can_open on a missing path") in checks
+    assert ("test_corner", "create() and detect() on gray and RGB images") in checks
+
+
+def test_keras_imported_at_module_level_fails():
+    outcome = check_plugin_module("plugin_imports_keras")
+    assert outcome.status == "fail"
+    assert "importing plugin_imports_keras imported keras" in outcome.detail
+    assert check_plugin_module("plugin_good").status == "pass"
+
+
+@pytest.fixture(scope="module")
+def bad_contract() -> dict[tuple[str, str], CheckResult]:
+    """Checked once for the tests below (one torch process); the autouse fixture is function-scoped."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(PLUGINS))
+        patch.setenv("PYTHONPATH", os.pathsep.join([str(PLUGINS), os.environ.get("PYTHONPATH", "")]))
+        return by_check(check_plugin("plugin_bad_contract", backends=["torch"]))
+
+
+def test_architecture_without_softmax_fails_on_the_backend(bad_contract):
+    outcome = bad_contract[("no_softmax", "builds and predicts on torch")]
+    assert outcome.status == "fail"
+    assert "outputs do not sum to 1 (end the spec with Activation('softmax'))" in outcome.detail
+
+
+def test_architecture_ignoring_class_names_fails_before_any_backend(bad_contract):
+    outcome = bad_contract[("fixed_classes", "spec for (64, 64, 3) with 3 classes")]
+    assert outcome.status == "fail"
+    assert "spec.class_names is ('angry'" in outcome.detail and "expected (3,)" in outcome.detail
+    assert bad_contract[("fixed_classes", "spec for (48, 48, 1) with 7 classes")].status == "pass"
+
+
+def test_augmentation_that_acts_at_inference_fails(bad_contract):
+    outcome = bad_contract[("always_darker", "acts in training only on torch")]
+    assert outcome.status == "fail"
+    assert "inference changes the images" in outcome.detail
+
+
+def test_lambda_augmentation_is_skipped_with_the_reason(bad_contract):
+    outcome = bad_contract[("lambda_flip", "runs on each backend")]
+    assert outcome.status == "skip" and outcome.passed
+    assert "build is not a module-level function" in outcome.detail
+
+
+def test_assert_plugin_contract_lists_every_failure():
+    with pytest.raises(AssertionError) as caught:
+        assert_plugin_contract("plugin_imports_keras", backends=[])
+    assert "1 plugin contract check(s) failed" in str(caught.value)
+    assert "[FAIL] plugin 'plugin_imports_keras' - imports without keras" in str(caught.value)
+
+
+def test_plugin_that_does_not_load_is_one_failed_result():
+    results = check_plugin("plugin_misspelled_hook", backends=[])
+    failed = [r for r in results if not r.passed]
+    assert [(r.check, r.plugin) for r in failed] == [("loads", "plugin_misspelled_hook")]
+    assert "Did you mean 'emokit_architectures'?" in failed[0].detail
+
+
+def test_malformed_record_stops_at_well_formed():
+    record = ArchitectureRecord("tiny", " ", lambda input_shape, class_names: None)
+    assert [(r.check, r.status) for r in check_architecture(record, backends=[])] == [("well formed", "fail")]
+
+
+def test_registry_failures_are_reported_per_plugin(monkeypatch, tmp_path):
+    info = tmp_path / "emokit_broken-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: emokit-broken\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[emokit]\nbroken = plugin_broken_import\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = build_registry(blocked=tuple(BUILT_INS.split(",")))
+    results = check_registry(registry, backends=[])
+    assert [(r.plugin, r.check, r.status) for r in results if r.plugin == "broken"] == [("broken", "loads", "fail")]
+
+
+def test_example_plugin_passes_on_every_installed_backend():
+    results = assert_plugin_contract("emokit_example.plugin")
+    backends = {r.check.rsplit(" on ", 1)[1] for r in results if r.check.startswith("builds and predicts on")}
+    assert backends == {"torch", "jax", "tensorflow"}, ".ci/run installs all three backends"
+
+
+def emokit_check(site: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, BLOCK_ENV: BUILT_INS, "COLUMNS": "250",
+           "PYTHONPATH": os.pathsep.join([str(site), str(PLUGINS)])}
+    return subprocess.run([sys.executable, "-c", "from emokit.cli import main; main()", "plugins", "--check", *args],
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_cli_check_prints_pass_and_fail_per_plugin(tmp_path):
+    for plugin, module in (("good", "plugin_good"), ("bad", "plugin_bad_contract")):
+        info = tmp_path / f"emokit_{plugin}-0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: emokit-{plugin}\nVersion: 0.1\n")
+        (info / "entry_points.txt").write_text(f"[emokit]\n{plugin} = {module}\n")
+    proc = emokit_check(tmp_path, "--backend", "torch")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if line.count("│") == 6}
+    assert "PASS" in rows["good"] and "PASS" in rows["backends"]
+    assert "FAIL" in rows["bad"]
+    assert "FAIL bad: architecture 'no_softmax' - builds and predicts on torch" in proc.stdout
+
+
+def test_cli_check_rejects_an_unknown_backend_at_once(tmp_path):
+    proc = emokit_check(tmp_path, "--backend", "mxnet")
+    assert proc.returncode == 2
+    assert "Unknown backend 'mxnet'." in proc.stderr
