@@ -165,3 +165,12 @@ def default_options(build: Callable[..., Any], skip: tuple[str, ...] = ("input_s
         for name, p in inspect.signature(build).parameters.items()
         if name not in skip and p.default is not inspect.Parameter.empty
     }
+
+
+def record_for(record_type: type, build: Callable[..., Any], summary: str) -> Any:
+    """A record named after ``build`` whose options are ``build``'s keyword defaults.
+
+    ``record_for(ArchitectureRecord, small_cnn, "...")`` is the usual way to declare an
+    architecture or augmentation: the function is the single place its options are written.
+    """
+    return record_type(build.__name__, summary, build, default_options(build))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emokit import hookimpl
-from emokit.records import ArchitectureRecord, default_options
+from emokit.records import ArchitectureRecord, record_for
 from emokit.spec import (
     Activation,
     BatchNorm,
@@ -145,16 +145,13 @@ def resnet_fer(
                      options=dict(width=width, blocks_per_stage=blocks_per_stage, stages=stages, dropout=dropout))
 
 
-def _record(build, summary: str) -> ArchitectureRecord:
-    return ArchitectureRecord(build.__name__, summary, build, default_options(build))
-
 
 @hookimpl
 def emokit_architectures() -> list[ArchitectureRecord]:
     """small_cnn, mini_xception, vgg_fer and resnet_fer."""
     return [
-        _record(small_cnn, "The brief's sequential CNN: conv+ReLU blocks, max pooling, dropout, dense, softmax"),
-        _record(mini_xception, "mini-Xception: ~60k parameters, residual depthwise-separable blocks"),
-        _record(vgg_fer, "VGG-style net of the kind reported at 72-73% on FER-2013"),
-        _record(resnet_fer, "A small residual network (basic blocks, 4 stages)"),
+        record_for(ArchitectureRecord, small_cnn, "The brief's sequential CNN: conv+ReLU blocks, max pooling, dropout, dense, softmax"),
+        record_for(ArchitectureRecord, mini_xception, "mini-Xception: ~60k parameters, residual depthwise-separable blocks"),
+        record_for(ArchitectureRecord, vgg_fer, "VGG-style net of the kind reported at 72-73% on FER-2013"),
+        record_for(ArchitectureRecord, resnet_fer, "A small residual network (basic blocks, 4 stages)"),
     ]

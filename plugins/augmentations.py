@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from emokit import hookimpl
-from emokit.records import AugmentationRecord, default_options
+from emokit.records import AugmentationRecord, record_for
 
 PIXELS = (0, 255)
 
@@ -53,19 +53,16 @@ def erasing(keras: Any, probability: float = 0.5, min_area: float = 0.02, max_ar
     return [keras.layers.RandomErasing(probability, scale=(min_area, max_area), value_range=PIXELS)]
 
 
-def _record(build: Any, summary: str) -> AugmentationRecord:
-    return AugmentationRecord(build.__name__, summary, build, default_options(build))
-
 
 @hookimpl
 def emokit_augmentations() -> list[AugmentationRecord]:
     """The brief's rotation, flip, zoom and shift, plus brightness/contrast, noise and erasing."""
     return [
-        _record(rotation, "Random rotation (degrees)"),
-        _record(flip, "Random horizontal flip"),
-        _record(zoom, "Random zoom in/out"),
-        _record(shift, "Random shift (translation)"),
-        _record(brightness_contrast, "Random brightness and contrast"),
-        _record(noise, "Gaussian pixel noise"),
-        _record(erasing, "Random erasing (cutout)"),
+        record_for(AugmentationRecord, rotation, "Random rotation (degrees)"),
+        record_for(AugmentationRecord, flip, "Random horizontal flip"),
+        record_for(AugmentationRecord, zoom, "Random zoom in/out"),
+        record_for(AugmentationRecord, shift, "Random shift (translation)"),
+        record_for(AugmentationRecord, brightness_contrast, "Random brightness and contrast"),
+        record_for(AugmentationRecord, noise, "Gaussian pixel noise"),
+        record_for(AugmentationRecord, erasing, "Random erasing (cutout)"),
     ]
