@@ -1,5 +1,39 @@
-"""placeholder"""
+"""``emokit demo``: serve the Gradio demo (photos, live webcam, runs) on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
 import typer
 
+from emokit.cli.common import console, console_err
+
+
+def demo_command(
+    run: Optional[str] = typer.Argument(None, help="Run path or name (default: the newest run)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 exposes the demo to your network."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port (default: the first free one from 7860)."),
+    detector: str = typer.Option("haar", "--detector", help="Face detector plugin."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="Keras backend for the model."),
+    runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder (default: $EMOKIT_RUNS_DIR or ./runs)."),
+    share: bool = typer.Option(False, "--share", help="Also create a public gradio.live link (off by default)."),
+    max_file_size: str = typer.Option("20mb", "--max-file-size", help="Largest upload accepted."),
+) -> None:
+    """Open the web demo: photos, live webcam and run metrics (Ctrl+C to stop)."""
+    from emokit.demo.launch import LOCAL_HOSTS, launch_demo  # noqa: PLC0415 - Gradio loads only for this command
+
+    if host not in LOCAL_HOSTS:
+        console_err.print(f"[yellow]Warning:[/] listening on {host}: other machines can reach the demo.", highlight=False)
+    if share:
+        console_err.print("[yellow]Warning:[/] --share publishes the demo through a public gradio.live link.", highlight=False)
+
+    def ready(running) -> None:
+        console.print(f"emokit demo running at [bold]{running.url}[/] (Ctrl+C to stop)", highlight=False)
+
+    launch_demo(run, runs=runs, host=host, port=port, detector=detector, backend=backend, share=share,
+                max_file_size=max_file_size, on_ready=ready)
+
+
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("demo")(demo_command)

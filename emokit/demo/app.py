@@ -1,0 +1,222 @@
+"""``build_demo(...) -> gr.Blocks``: the demo app's layout and event wiring (nothing runs at import).
+
+Tabs: **Photo** (upload or paste; every face boxed and labelled, per-face probability bars, an
+occlusion-saliency overlay, example photos), **Webcam** (live stream with annotated frames, the
+main face's probabilities and frames per second) and **Runs** (metrics and curves of the run
+chosen in the dropdown above the tabs; that run's model also serves the other tabs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import gradio as gr
+import numpy as np
+
+from emokit.demo.annotate import as_rgb, draw_faces, draw_text, overlay_heat
+from emokit.demo.components import file_digest, inline_image, private_upload
+from emokit.demo.engine import (
+    MARGIN,
+    PHOTO_DETECT_WIDTH,
+    STREAM_DETECT_WIDTH,
+    STREAM_DETECTOR_OPTIONS,
+    ModelCache,
+    ScaledDetector,
+    analyze,
+    detector_pool,
+    no_runs_message,
+    run_choices,
+)
+from emokit.demo.runs_view import run_markdown, run_plot
+from emokit.demo.saliency import face_region, occlusion_map
+from emokit.demo.stream import StreamHandler, StreamState
+from emokit.errors import EmokitError
+from emokit.predictor import Predictor
+from emokit.preprocess import decode_image
+from emokit.registry import Registry, build_registry
+from emokit.runs import find_run
+
+#: Probability bars are shown for at most this many faces (largest first); all faces are boxed.
+MAX_FACE_LABELS = 4
+#: Displayed photos are shrunk to this width at most (a 4000-pixel photo would be a 2 MB response).
+DISPLAY_WIDTH = 1280
+#: Seconds between webcam frames the browser offers; it skips a frame while one is being answered.
+STREAM_EVERY = 0.05
+#: Seconds of streaming before the server ends the stream (press Record again to go on).
+TIME_LIMIT = 600
+
+
+def _shrink(image: np.ndarray, width: int = DISPLAY_WIDTH) -> np.ndarray:
+    if image.shape[1] <= width:
+        return image
+    height = max(1, round(image.shape[0] * width / image.shape[1]))
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+
+
+class PhotoAnalyzer:
+    """The Photo tab's handler: bytes of an uploaded photo -> annotated photo, saliency, status, bars."""
+
+    def __init__(self, load, detectors, detect_width: int | None = PHOTO_DETECT_WIDTH) -> None:
+        self.load = load
+        self.detectors = detectors
+        self.detect_width = detect_width
+
+    def __call__(self, data: bytes | None, run_name: str | None):
+        """(annotated, saliency, status Markdown, *MAX_FACE_LABELS label updates)."""
+        hidden = [gr.Label(value=None, visible=False) for _ in range(MAX_FACE_LABELS)]
+        if data is None:
+            return None, None, "Upload or paste a photo with a face, or pick an example.", *hidden
+        try:
+            if not run_name:
+                raise EmokitError("No trained run to use: train one first (see the Runs tab).")
+            image = decode_image(data, "The upload")
+            predictor = self.load(run_name)
+            result = analyze(image, predictor, ScaledDetector(self.detectors.get(), self.detect_width))
+        except EmokitError as exc:
+            gr.Warning(str(exc))
+            return None, None, f"**Cannot analyse this file:** {exc}", *hidden
+        if not result.faces:
+            message = "No face found. Try a well-lit, frontal face that is not too small in the picture."
+            gr.Warning(message)
+            return _shrink(draw_text(image, "no face found")), None, message, *hidden
+        annotated = draw_faces(image, result.faces, numbered=len(result.faces) > 1)
+        saliency = self._saliency(image, predictor, result)
+        labels = [
+            gr.Label(value=face.probabilities, label=f"Face {i + 1}: {face.emotion}", visible=True)
+            for i, face in enumerate(result.faces[:MAX_FACE_LABELS])
+        ]
+        labels += hidden[len(labels):]
+        count = len(result.faces)
+        status = f"Found {count} face{'s' if count != 1 else ''}: " + ", ".join(
+            f"{i + 1}. **{f.emotion}** ({f.probabilities[f.emotion]:.0%})" for i, f in enumerate(result.faces)
+        )
+        if count > MAX_FACE_LABELS:
+            status += f" (probability bars for the {MAX_FACE_LABELS} largest)"
+        return _shrink(annotated), _shrink(saliency), status, *labels
+
+    @staticmethod
+    def _saliency(image: np.ndarray, predictor: Predictor, result) -> np.ndarray:
+        """Occlusion heat maps of each face's top class, laid over the photo where each crop came from."""
+        canvas = as_rgb(image)
+        for face, model_input in zip(result.faces[:MAX_FACE_LABELS], result.batch):
+            index = predictor.class_names.index(face.emotion)
+            heat = occlusion_map(predictor.probabilities, model_input, index)
+            canvas = overlay_heat(canvas, heat, face_region(face.box, image.shape, MARGIN))
+        return canvas
+
+
+def _example_paths(examples: Sequence[Path] | None) -> list[str]:
+    return [str(p) for p in (examples or []) if Path(p).is_file()]
+
+
+def build_demo(
+    runs_root: Path | None = None,
+    run: str | None = None,
+    *,
+    registry: Registry | None = None,
+    detector: str = "haar",
+    backend: str | None = None,
+    examples: Sequence[Path] | None = None,
+    stream_every: float = STREAM_EVERY,
+    time_limit: int = TIME_LIMIT,
+    stream_detect_width: int | None = STREAM_DETECT_WIDTH,
+) -> gr.Blocks:
+    """Build (not launch) the demo for the runs in ``runs_root``, opening ``run`` or the newest one.
+
+    Models are loaded on first use, once per run, on ``backend`` (Keras' choice when None).
+    ``examples`` are photo files offered under the Photo tab. Launch with
+    :func:`emokit.demo.launch.launch_demo`, which applies the privacy settings.
+    """
+    registry = registry or build_registry()
+    detectors = detector_pool(registry, detector)  # an unknown detector fails now, not on the first photo
+    choice = run_choices(runs_root, run)
+    models = ModelCache(registry, backend)
+
+    def load(name: str) -> Predictor:
+        return models.get(find_run(name, choice.root))
+
+    photo = PhotoAnalyzer(load, detectors)
+    stream = StreamHandler(load, detector_pool(registry, detector, STREAM_DETECTOR_OPTIONS), stream_detect_width)
+    example_files = _example_paths(examples)
+
+    def show_run(name: str | None):
+        if not name:
+            return no_runs_message(choice.root), None, None
+        try:
+            selected = find_run(name, choice.root)
+            return run_markdown(selected), run_plot(selected, "curves"), run_plot(selected, "confusion_test")
+        except EmokitError as exc:
+            return f"**{exc}**", None, None
+
+    def refresh(current: str | None):
+        fresh = run_choices(choice.root, None)
+        value = current if current in fresh.names else fresh.selected
+        notice = gr.Markdown(no_runs_message(choice.root), visible=not fresh.names)
+        return gr.Dropdown(choices=fresh.names, value=value), notice
+
+    with gr.Blocks(title="emokit demo", analytics_enabled=False) as demo:
+        gr.Markdown("# emokit · facial emotion recognition\nEverything runs on this machine; images are not kept.")
+        with gr.Row(equal_height=True):
+            run_box = gr.Dropdown(
+                choices=choice.names, value=choice.selected, label="Run (model)", scale=4, elem_id="run-select",
+                info=f"Runs in {choice.root}, newest first",
+            )
+            refresh_button = gr.Button("Refresh runs", scale=1, elem_id="refresh-runs")
+        notice = gr.Markdown(no_runs_message(choice.root), visible=not choice.names, elem_id="no-runs")
+
+        with gr.Tabs():
+            with gr.Tab("Photo", id="photo"):
+                with gr.Row():
+                    with gr.Column():
+                        upload = private_upload(
+                            [file_digest(Path(p).read_bytes()) for p in example_files],
+                            label="Photo", sources=["upload", "clipboard"], type="filepath", elem_id="photo-input",
+                        )
+                        if example_files:
+                            gr.Examples(example_files, inputs=upload, label="Example photos")
+                    with gr.Column():
+                        annotated = inline_image(label="Faces", interactive=False, elem_id="photo-output")
+                        status = gr.Markdown(elem_id="photo-status")
+                with gr.Row():
+                    face_labels = [
+                        gr.Label(num_top_classes=7, visible=False, elem_id=f"face-label-{i}") for i in range(MAX_FACE_LABELS)
+                    ]
+                saliency = inline_image(
+                    label="What drove each prediction (occlusion saliency: red = hiding this lowers the predicted emotion most)",
+                    interactive=False, elem_id="photo-saliency",
+                )
+                upload.change(photo, [upload, run_box], [annotated, saliency, status, *face_labels], api_name="analyze",
+                              concurrency_limit=2)
+
+            with gr.Tab("Webcam", id="webcam"):
+                with gr.Row():
+                    with gr.Column():
+                        # Gradio mirrors webcam frames by default, in the preview AND in the frames it sends;
+                        # we keep that (a selfie view) and draw labels on the mirrored frame, so text reads normally.
+                        camera = gr.Image(
+                            sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="webcam-input",
+                            webcam_options=gr.WebcamOptions(mirror=True),
+                        )
+                    with gr.Column():
+                        live = inline_image(label="Live", interactive=False, elem_id="webcam-output")
+                        live_label = gr.Label(num_top_classes=7, label="Main face", elem_id="webcam-label")
+                        live_status = gr.Markdown("Press Record to start the webcam.", elem_id="webcam-status")
+                state = gr.State(StreamState())
+                camera.stream(
+                    stream, [camera, run_box, state], [live, live_label, live_status, state],
+                    stream_every=stream_every, time_limit=time_limit, concurrency_limit=4, api_name="stream",
+                    show_progress="hidden",
+                )
+
+            with gr.Tab("Runs", id="runs"):
+                summary = gr.Markdown(elem_id="run-summary")
+                with gr.Row():
+                    curves = inline_image(label="Training curves", interactive=False, elem_id="run-curves")
+                    confusion = inline_image(label="Confusion matrix (test)", interactive=False, elem_id="run-confusion")
+
+        run_box.change(show_run, run_box, [summary, curves, confusion], api_name="run")
+        refresh_button.click(refresh, run_box, [run_box, notice], api_name="refresh_runs")
+        demo.load(show_run, run_box, [summary, curves, confusion], api_visibility="private")
+    return demo

@@ -1,0 +1,162 @@
+"""Fast unit tests of the demo's parts (no Gradio server, no trained model)."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from emokit.demo.annotate import EMOTION_COLORS, draw_faces, draw_text, overlay_heat
+from emokit.demo.engine import ScaledDetector, run_choices, no_runs_message
+from emokit.demo.saliency import face_region, occlusion_map
+from emokit.demo.stream import StreamState
+from emokit.faces import crop_face
+from emokit.predictor import FacePrediction
+from emokit.records import Box
+
+PROBS = {"angry": 0.1, "happy": 0.7, "sad": 0.2}
+
+
+def test_draw_faces_boxes_each_face_in_its_emotion_colour():
+    image = np.zeros((200, 300, 3), np.uint8)
+    out = draw_faces(image, [FacePrediction(Box(100, 80, 60, 60), PROBS)])
+    assert out.shape == image.shape
+    edge = out[110, 99:102].astype(int)  # the box's left edge (anti-aliased)
+    assert np.abs(edge - EMOTION_COLORS["happy"]).sum(axis=1).min() < 80
+    assert image.sum() == 0  # the input is not drawn on
+
+
+def test_draw_faces_accepts_gray_and_draw_text_labels():
+    out = draw_faces(np.zeros((100, 100), np.uint8), [FacePrediction(Box(0, 0, 50, 50), PROBS)], numbered=True)
+    assert out.shape == (100, 100, 3)
+    assert draw_text(np.zeros((50, 200, 3), np.uint8), "no face found").any()
+
+
+def test_overlay_heat_tints_only_the_region():
+    image = np.full((100, 100, 3), 128, np.uint8)
+    heat = np.zeros((10, 10), np.float32)
+    heat[4:6, 4:6] = 1.0
+    out = overlay_heat(image, heat, Box(20, 20, 40, 40))
+    assert (out[:20] == 128).all() and (out[70:] == 128).all()
+    assert not (out[38:42, 38:42] == 128).all()
+
+
+def test_face_region_matches_crop_face():
+    image = np.zeros((120, 160), np.uint8)
+    for box in (Box(10, 10, 50, 50), Box(0, 0, 30, 40), Box(140, 100, 20, 20)):
+        region = face_region(box, image.shape, 0.2)
+        assert crop_face(image, box, 0.2).shape == (region.h, region.w)
+
+
+def test_occlusion_map_finds_the_decisive_region():
+    # A fake classifier: class 0's probability is the brightness of the top-left quarter.
+    def classify(batch: np.ndarray) -> np.ndarray:
+        p = batch[:, :24, :24, 0].mean(axis=(1, 2)) / 255.0
+        return np.stack([p, 1 - p], axis=1)
+
+    face = np.full((48, 48, 1), 50, np.uint8)
+    face[:24, :24] = 250  # hiding any of it (grey = the face's mean) lowers class 0
+    heat = occlusion_map(classify, face, 0)
+    assert heat.shape == (48, 48) and heat.max() == pytest.approx(1.0)
+    assert heat[:20, :20].mean() > 0.3 and heat[30:, 30:].max() == 0.0
+
+
+def test_scaled_detector_scales_boxes_back():
+    class Fake:
+        def __init__(self):
+            self.seen = None
+
+        def detect(self, image):
+            self.seen = image.shape
+            return [Box(10, 20, 30, 30)]
+
+    fake = Fake()
+    boxes = ScaledDetector(fake, 320).detect(np.zeros((480, 640, 3), np.uint8))
+    assert fake.seen[:2] == (240, 320)
+    assert boxes == [Box(20, 40, 60, 60)]
+    assert ScaledDetector(fake, 320).detect(np.zeros((100, 200, 3), np.uint8)) == [Box(10, 20, 30, 30)]
+
+
+def test_stream_state_counts_frames_per_second():
+    state = StreamState()
+    for i in range(11):
+        fps = state.tick(i * 0.1)
+    assert state.frames == 11 and fps == pytest.approx(10.0)
+    assert state.tick(100.0) == 0.0  # a pause restarts the average
+
+
+def test_run_choices_newest_first_and_no_runs_message(tmp_path):
+    assert run_choices(tmp_path).names == [] and run_choices(tmp_path).selected is None
+    assert "emokit train" in no_runs_message(tmp_path)
+    for name in ("old", "new"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text("{}")
+        time.sleep(0.02)
+    choice = run_choices(tmp_path)
+    assert choice.names == ["new", "old"] and choice.selected == "new"
+    assert run_choices(tmp_path, "old").selected == "old"
+
+
+def test_inline_image_sends_a_data_url_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    from emokit.demo.components import inline_image
+
+    frame = np.zeros((48, 64, 3), np.uint8)
+    frame[:, :32] = 255
+    component = inline_image(label="out")
+    assert component.get_block_name() == "image"
+    data = component.postprocess(frame)
+    assert data.path is None and data.url.startswith("data:image/jpeg;base64,")
+    decoded = cv2.imdecode(np.frombuffer(base64.b64decode(data.url.split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
+    assert decoded.shape == frame.shape
+    assert list(tmp_path.rglob("*")) == []
+
+
+def test_private_upload_deletes_uploads_but_keeps_examples(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    from gradio.data_classes import ImageData
+
+    from emokit.demo.components import file_digest, private_upload
+
+    upload = tmp_path / "gradio" / "abc123" / "me.jpg"
+    example = tmp_path / "gradio" / "def456" / "example.jpg"
+    outside = tmp_path / "elsewhere.jpg"
+    for path, data in ((upload, b"user"), (example, b"example"), (outside, b"outside")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    component = private_upload([file_digest(b"example")], type="filepath")
+    assert component.preprocess(ImageData(path=str(upload))) == b"user"
+    assert not upload.exists() and not upload.parent.exists()
+    assert component.preprocess(ImageData(path=str(example))) == b"example" and example.exists()
+    assert component.preprocess(ImageData(path=str(outside))) == b"outside" and outside.exists()
+    assert component.preprocess(None) is None
+    assert component.get_config()["sources"] == ["upload", "webcam", "clipboard"]  # a stock gr.Image config
+
+
+def test_cli_imports_no_gradio_and_demo_help_lists_flags():
+    code = "import sys, emokit.cli, emokit.demo; print('gradio' in sys.modules, 'keras' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
+    from typer.testing import CliRunner
+
+    from emokit.cli import app
+
+    result = CliRunner().invoke(app, ["demo", "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    for flag in ("--host", "--port", "--detector", "--share"):
+        assert flag in result.output
+    assert "127.0.0.1" in result.output
+
+
+def test_launch_defaults_are_safe():
+    import inspect
+
+    from emokit.demo.launch import launch_demo
+
+    defaults = {k: p.default for k, p in inspect.signature(launch_demo).parameters.items()}
+    assert defaults["host"] == "127.0.0.1" and defaults["share"] is False and defaults["max_file_size"]
