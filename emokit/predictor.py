@@ -51,7 +51,9 @@ def _call(model: Any, keras: Any, batch: np.ndarray) -> Any:
 
         with torch.no_grad():  # no autograd graph at inference: faster and less memory
             return model(batch, training=False)
-    return model(batch, training=False)
+    # JAX and TensorFlow run a direct call eagerly, op by op; predict_on_batch uses the compiled
+    # predict function (jit / tf.function) without model.predict's per-call data-adapter overhead.
+    return model.predict_on_batch(batch)
 
 
 class Predictor:

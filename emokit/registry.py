@@ -78,7 +78,11 @@ class Registry:
         try:
             return self.entries[kind][name].record
         except KeyError:
-            raise UnknownNameError(kind.replace("_", " "), name, self.entries[kind]) from None
+            error = UnknownNameError(kind.replace("_", " "), name, self.entries[kind])
+            if self.failures:  # the name may belong to a plugin that did not load
+                broken = ", ".join(plugin for plugin, _ in self.failures)
+                error.args = (f"{error.args[0]} (Plugins that failed to load: {broken}.)",)
+            raise error from None
 
     def records(self, kind: str) -> dict[str, Any]:
         """name -> record for one kind."""
