@@ -48,7 +48,8 @@ def make_callbacks(keras: Any, run: Run, core: Any, *, epochs: int, steps: int, 
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
-            stats = (f"val_acc {logs.get('val_accuracy', float('nan')):.3f} best {state['best_val_accuracy']:.3f} "
+            best = max(state["best_val_accuracy"], logs.get("val_accuracy", -1.0))  # Checkpoint updates state later
+            stats = (f"val_acc {logs.get('val_accuracy', float('nan')):.3f} best {best:.3f} "
                      f"lr {_learning_rate(self.model):.2g}")
             self.progress.update(self.epoch_task, completed=epoch + 1, stats=stats)
             if not console.is_terminal:  # a log file gets one line per epoch instead of a live bar
