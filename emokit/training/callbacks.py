@@ -37,11 +37,18 @@ def make_callbacks(keras: Any, run: Run, core: Any, *, epochs: int, steps: int, 
             self.progress.start()
             self.epoch_task = self.progress.add_task("epochs", total=epochs, completed=state["epoch"], stats="")
             self.batch_task = self.progress.add_task("batches", total=steps, stats="")
+            self.last_refresh = 0.0
 
         def on_epoch_begin(self, epoch, logs=None):
             self.progress.reset(self.batch_task, total=steps, description=f"epoch {epoch + 1}")
 
         def on_train_batch_end(self, batch, logs=None):
+            # Reading the logs forces the backend to finish the step (JAX dispatches asynchronously),
+            # so refresh the bar a few times a second, not every batch.
+            now = time.perf_counter()
+            if now - self.last_refresh < 0.25 and batch + 1 < steps:
+                return
+            self.last_refresh = now
             logs = logs or {}
             stats = f"loss {logs.get('loss', 0):.4f} acc {logs.get('accuracy', 0):.3f}"
             self.progress.update(self.batch_task, completed=batch + 1, stats=stats)

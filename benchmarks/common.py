@@ -1,0 +1,139 @@
+"""Shared helpers for the benchmark scripts: fast mode, child processes per backend, results files.
+
+Keras picks its backend once per process, so every script measures each backend in its own child
+process (``python benchmarks/X.py --worker B ...``) that prints one ``RESULT {json}`` line.
+
+``--pause PID`` (every script) sends SIGSTOP to another process (e.g. a long background training)
+while a child measures and SIGCONT right after, in a ``finally``; each pause is capped by the
+child's timeout. Whatever else was using the CPU is recorded in the results file (``load``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / ".benchmarks"
+FAST_ENV = "EMOKIT_BENCH_FAST"
+BACKENDS = ("tensorflow", "torch", "jax")
+#: What emokit's torch backend plugin sets before torch is imported (torch 2.13 oneDNN AVX-512
+#: segfault in the backward pass of a 1x1 stride-2 convolution); plain-torch baselines set it too.
+TORCH_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
+#: Each child is killed after this long, so a paused process is never left stopped for longer.
+CHILD_TIMEOUT_S = 170
+
+if str(REPO) not in sys.path:  # run as `python benchmarks/X.py` without installing
+    sys.path.insert(0, str(REPO))
+
+
+def fast() -> bool:
+    """Whether ``EMOKIT_BENCH_FAST=1``: tiny sizes and one repeat, for CI."""
+    return os.environ.get(FAST_ENV) == "1"
+
+
+def installed_backends() -> list[str]:
+    return [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
+
+
+def machine() -> dict[str, Any]:
+    import numpy as np
+
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "numpy": np.__version__}
+
+
+def load_snapshot() -> dict[str, Any]:
+    """Load average and the processes using CPU right now (other than this benchmark's own)."""
+    mine = {os.getpid(), os.getppid()}
+    try:
+        out = subprocess.run(["ps", "-eo", "pid,pcpu,stat,args", "--sort=-pcpu"], capture_output=True, text=True,
+                             timeout=10).stdout.splitlines()[1:]
+    except (OSError, subprocess.SubprocessError):
+        out = []
+    busy = []
+    for line in out:
+        pid, pcpu, stat, args = (line.split(None, 3) + ["", "", "", ""])[:4]
+        if float(pcpu or 0) >= 5 and int(pid) not in mine:
+            busy.append(f"{pid} {pcpu}% {stat} {args[:140]}")
+    loadavg = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    return {"loadavg": loadavg, "busy": busy[:6]}
+
+
+@contextmanager
+def paused(pid: int | None) -> Iterator[None]:
+    """SIGSTOP ``pid`` for the duration of the block and always SIGCONT it afterwards."""
+    if not pid:
+        yield
+        return
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def run_child(script: Path, args: list[str], env: dict[str, str] | None = None, pause: int | None = None,
+              timeout: float = CHILD_TIMEOUT_S) -> dict[str, Any]:
+    """Run ``script --worker ...`` in a fresh process; its ``RESULT`` line as a dict, or ``{"error": ...}``."""
+    command = [sys.executable, str(script), *args]
+    child_env = {**os.environ, **(env or {})}
+    started = time.perf_counter()
+    with paused(pause):
+        before = load_snapshot()
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, env=child_env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {"error": f"timed out after {timeout:.0f} s", "command": " ".join(args)}
+    line = next((l for l in done.stdout.splitlines() if l.startswith("RESULT ")), None)
+    if line is None:
+        tail = (done.stderr or done.stdout)[-1500:]
+        return {"error": f"exit {done.returncode}: {tail}", "command": " ".join(args)}
+    result = json.loads(line[len("RESULT "):])
+    result["child_wall_s"] = round(time.perf_counter() - started, 1)
+    result["load_at_start"] = before
+    return result
+
+
+def emit(result: dict[str, Any]) -> None:
+    """A worker's answer to its parent."""
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def write_results(name: str, record: dict[str, Any], out: Path | None = None) -> Path:
+    path = out or RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"fast": fast(), "machine": machine(), "time": time.strftime("%Y-%m-%d %H:%M:%S"), **record}
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def command_line(script: str, argv: list[str] | None = None) -> str:
+    argv = sys.argv[1:] if argv is None else argv
+    prefix = f"{FAST_ENV}=1 " if fast() else ""
+    return prefix + " ".join(["python", f"benchmarks/{script}", *argv])
+
+
+def time_ms(fn: Callable[[], Any], repeat: int, warmup: int) -> dict[str, float]:
+    """Median/min/p90 wall milliseconds of ``fn()`` over ``repeat`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1e3)
+    samples.sort()
+    return {"median_ms": round(statistics.median(samples), 4), "min_ms": round(samples[0], 4),
+            "p90_ms": round(samples[int(0.9 * (len(samples) - 1))], 4), "n": repeat}

