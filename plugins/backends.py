@@ -24,7 +24,9 @@ def emokit_backends() -> list[BackendRecord]:
             summary="TensorFlow (CPU); fastest training on CPU here, XLA off",
             module="tensorflow",
             install="pip install 'emokit[tensorflow]'",
-            environment={"TF_CPP_MIN_LOG_LEVEL": "2"},
+            # TensorFlow's CPU kernels use oneDNN too; mini-Xception training crashed here (general
+            # protection fault in tf_Compute) without the same AVX2 cap the torch backend needs.
+            environment={"TF_CPP_MIN_LOG_LEVEL": "2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
             # XLA makes convolution training ~5x slower on CPU; plain TF graphs are faster.
             compile_options={"jit_compile": False},
         ),
