@@ -207,6 +207,8 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
                     class_weight=_class_weights(train_split.labels, num_classes) if config.class_weights else None,
                 )
     except KeyboardInterrupt:
+        timings["train_s"] = timings.get("train_s", 0.0) + time.perf_counter() - fit_started
+        _write_metadata(run, config, dataset, registry, backend.name, keras, timings)
         write_json(run.status_file, {"state": "interrupted", "epoch": state["epoch"]})
         raise TrainingInterrupted(
             f"Training interrupted after epoch {state['epoch']}; the checkpoint is kept. Resume with: emokit train --resume {run.path}"
