@@ -57,20 +57,26 @@ class HaarFaceDetector:
         return sorted(boxes, key=lambda b: (-b.w * b.h, b.x, b.y))
 
 
-def crop_face(image: np.ndarray, box: Box, margin: float = 0.2) -> np.ndarray:
-    """The region of ``box`` grown by ``margin`` of its size on every side, clamped to the image.
+def face_region(box: Box, shape: tuple[int, ...], margin: float = 0.2) -> Box:
+    """The region :func:`crop_face` cuts for ``box``: grown by ``margin`` of its size on every side, clamped.
 
     FER-2013 faces include some forehead and chin; detector boxes are tighter, hence the margin.
     """
     if margin < 0:
         raise EmokitError(f"margin must be 0 or more, got {margin}.")
-    height, width = image.shape[:2]
+    height, width = shape[:2]
     dx, dy = int(round(box.w * margin)), int(round(box.h * margin))
     left, top = max(0, box.x - dx), max(0, box.y - dy)
     right, bottom = min(width, box.x + box.w + dx), min(height, box.y + box.h + dy)
     if right <= left or bottom <= top:
         raise EmokitError(f"Face box {box} lies outside the {width}x{height} image.")
-    return np.ascontiguousarray(image[top:bottom, left:right])
+    return Box(left, top, right - left, bottom - top)
+
+
+def crop_face(image: np.ndarray, box: Box, margin: float = 0.2) -> np.ndarray:
+    """The pixels of :func:`face_region` (the box grown by ``margin``, clamped to the image)."""
+    region = face_region(box, image.shape, margin)
+    return np.ascontiguousarray(image[region.y:region.y + region.h, region.x:region.x + region.w])
 
 
 def faces_to_batch(

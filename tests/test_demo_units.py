@@ -13,7 +13,8 @@ import pytest
 
 from emokit.demo.annotate import EMOTION_COLORS, draw_faces, draw_text, overlay_heat
 from emokit.demo.engine import ScaledDetector, run_choices, no_runs_message
-from emokit.demo.saliency import face_region, occlusion_map
+from emokit.demo.saliency import occlusion_map
+from emokit.faces import face_region
 from emokit.demo.stream import StreamState
 from emokit.faces import crop_face
 from emokit.predictor import FacePrediction

@@ -30,7 +30,8 @@ from emokit.demo.engine import (
     run_choices,
 )
 from emokit.demo.runs_view import run_markdown, run_plot
-from emokit.demo.saliency import face_region, occlusion_map
+from emokit.demo.saliency import occlusion_map
+from emokit.faces import face_region
 from emokit.demo.stream import StreamHandler, StreamState
 from emokit.errors import EmokitError
 from emokit.predictor import Predictor

@@ -14,19 +14,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from emokit.records import Box
-
-
-def face_region(box: Box, shape: tuple[int, ...], margin: float = 0.2) -> Box:
-    """The image region :func:`emokit.faces.crop_face` cuts for ``box`` (the box grown by ``margin``, clamped).
-
-    Mirrors ``crop_face`` so a heat map computed on the model input lands on the pixels it came from.
-    """
-    height, width = shape[:2]
-    dx, dy = int(round(box.w * margin)), int(round(box.h * margin))
-    left, top = max(0, box.x - dx), max(0, box.y - dy)
-    right, bottom = min(width, box.x + box.w + dx), min(height, box.y + box.h + dy)
-    return Box(left, top, right - left, bottom - top)
 
 
 def occlusion_batch(face: np.ndarray, patch: int, stride: int) -> tuple[np.ndarray, list[tuple[int, int]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import platform
 import signal
 import time
@@ -21,7 +22,7 @@ from emokit.builder import build_model
 from emokit.data import open_dataset
 from emokit.errors import EmokitError
 from emokit.evaluation import evaluate_splits
-from emokit.options import parse_options
+from emokit.options import parse_named, parse_options
 from emokit.plots import plot_curves
 from emokit.predictor import probabilities
 from emokit.records import DataRequest, Dataset
@@ -65,8 +66,6 @@ def validate(config: TrainConfig, registry: Registry) -> None:
 
 def parse_augmentations(registry: Registry, texts: list[str]) -> tuple[tuple[str, dict[str, Any]], ...]:
     """``NAME`` or ``NAME=key=value,...`` per ``--aug`` flag, checked against each augmentation's options."""
-    from emokit.options import parse_named  # noqa: PLC0415
-
     parsed = []
     for text in texts:
         name, pairs = parse_named(text)
@@ -254,15 +253,15 @@ def _with_augmentations(keras: Any, registry: Registry, core: Any, config: Train
 
 def _write_metadata(run: Run, config: TrainConfig, dataset: Dataset, registry: Registry, backend: str, keras: Any,
                     timings: dict[str, float]) -> None:
-    plugins = {"architecture": config.arch, **{f"augmentation:{n}": n for n, _ in config.augmentations}}
-    used = {key: registry.provider(key.split(":")[0], name).package + ":" + registry.provider(key.split(":")[0], name).name
-            for key, name in plugins.items()}
-    backend_module = __import__({"torch": "torch", "jax": "jax", "tensorflow": "tensorflow"}.get(backend, backend))
+    used = [("architecture", config.arch), *(("augmentation", name) for name, _ in config.augmentations)]
+    plugins = {(kind if kind == "architecture" else f"augmentation:{name}"):
+               f"{registry.provider(kind, name).package}:{registry.provider(kind, name).name}" for kind, name in used}
+    backend_module = importlib.import_module(registry.get("backend", backend).module)
     write_json(run.metadata_file, {
         "emokit": emokit.__version__, "keras": keras.__version__, "backend": backend,
         "backend_version": getattr(backend_module, "__version__", "?"), "python": platform.python_version(),
         "machine": platform.machine(), "dataset": dataset.name, "dataset_source": dataset.source,
         "dataset_fingerprint": dataset.fingerprint, "class_names": list(dataset.class_names),
         "split_sizes": {s: len(d) for s, d in dataset.splits.items()}, "seed": config.seed,
-        "plugins": used, "timings": timings, "updated": dt.datetime.now().isoformat(timespec="seconds"),
+        "plugins": plugins, "timings": timings, "updated": dt.datetime.now().isoformat(timespec="seconds"),
     })
