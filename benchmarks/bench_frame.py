@@ -1,7 +1,8 @@
 """Benchmark the demo's per-frame work on one 640x480 webcam frame with one face, stage by stage.
 
 Stages: decode (the JPEG data URL the browser sends -> RGB array, as Gradio does), detect (Haar
-on the frame shrunk to 320 wide, boxes scaled back), preprocess (crop + the training
+on the frame shrunk to 320 wide, boxes scaled back; in a stream, only around the face's last box
+between full searches), preprocess (crop + the training
 preprocessing), classify (one direct model call), annotate (boxes and labels drawn, frame encoded
 as the JPEG data URL sent back). Each backend runs in its own subprocess: Keras picks its backend
 once per process. Not a test: it measures and records. From the repository root:
@@ -67,68 +68,80 @@ def untrained_run(folder: Path) -> Path:
     return folder
 
 
-def measure(run: Path, frames: int, warmup: int) -> dict:
-    """Per-stage milliseconds over ``frames`` frames (after ``warmup``), on this process's backend."""
+def measure(run: Path, frames: int, warmup: int, runtime: str = "keras") -> dict:
+    """Per-stage milliseconds over ``frames`` frames (after ``warmup``), on this process's backend.
+
+    Frames go through the demo's own stream handler. Two modes: ``stream`` keeps one session
+    state across frames, as a webcam stream does (the face is tracked: a full search every
+    ``TRACK_REFRESH_FRAMES`` frames, a search around the last box in between); ``full_search``
+    gives every frame a fresh state (a whole-frame search each time: a stream's first frame).
+    """
     import cv2
-    import numpy as np
     from gradio.image_utils import decode_base64_to_image_array
 
-    from emokit.demo.annotate import draw_faces
     from emokit.demo.components import to_data_url
-    from emokit.demo.engine import STREAM_DETECT_WIDTH, STREAM_DETECTOR_OPTIONS, ScaledDetector, analyze
+    from emokit.demo.engine import STREAM_DETECTOR_OPTIONS, analyze, detector_pool
+    from emokit.demo.stream import StreamHandler, StreamState
     from emokit.faces import HaarFaceDetector
-    from emokit.predictor import Predictor
+    from emokit.predictor import open_predictor
     from emokit.registry import build_registry
     from emokit.runs import Run
 
-    predictor = Predictor(Run(run), build_registry(), os.environ.get("KERAS_BACKEND"))
+    registry = build_registry()
+    predictor = open_predictor(Run(run), registry, os.environ.get("KERAS_BACKEND"), runtime)
+    handler = StreamHandler(lambda _name: predictor, detector_pool(registry, "haar", STREAM_DETECTOR_OPTIONS))
     frame = webcam_frame()
     # What the browser sends: the canvas as a JPEG data URL (quality 0.92 by default).
     ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
     sent = "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode()
-    results = {"full": {s: [] for s in (*STAGES, "total")}, "full_width_detect_ms": []}
-    detector = ScaledDetector(HaarFaceDetector(**STREAM_DETECTOR_OPTIONS), STREAM_DETECT_WIDTH)  # as the demo's stream
+    modes = {}
     faces_seen = set()
-    for i in range(warmup + frames):
-        start = time.perf_counter()
-        image = decode_base64_to_image_array(sent)  # what gr.Image(type="numpy") does with a streamed frame
-        decoded = time.perf_counter()
-        analysis = analyze(image, predictor, detector)
-        annotate_start = time.perf_counter()
-        to_data_url(draw_faces(image, analysis.faces))
-        done = time.perf_counter()
-        faces_seen.add(len(analysis.faces))
-        if i >= warmup:
-            stage = results["full"]
-            stage["decode"].append((decoded - start) * 1e3)
-            for key in ("detect", "preprocess", "classify"):
-                stage[key].append(analysis.timings[key])
-            stage["annotate"].append((done - annotate_start) * 1e3)
-            stage["total"].append((done - start) * 1e3)
+    for mode in ("stream", "full_search"):
+        stages = {s: [] for s in (*STAGES, "total")}
+        state = StreamState()
+        for i in range(warmup + frames):
+            start = time.perf_counter()
+            image = decode_base64_to_image_array(sent)  # what gr.Image(type="numpy") does with a streamed frame
+            decoded = time.perf_counter()
+            result = handler.frame(image, "run", state if mode == "stream" else StreamState())
+            encode_start = time.perf_counter()
+            to_data_url(result.annotated)  # what the page receives
+            done = time.perf_counter()
+            faces_seen.add(result.status.split(" · ")[2])
+            if i >= warmup:
+                stages["decode"].append((decoded - start) * 1e3)
+                for key in ("detect", "preprocess", "classify"):
+                    stages[key].append(result.timings[key])
+                stages["annotate"].append(result.timings["annotate"] + (done - encode_start) * 1e3)
+                stages["total"].append((done - start) * 1e3)
+        modes[mode] = {
+            "median_ms": {k: round(statistics.median(v), 3) for k, v in stages.items()},
+            "p90_total_ms": round(sorted(stages["total"])[int(0.9 * (frames - 1))], 3),
+        }
     # For comparison: Haar on the full 640x480 frame, same options.
     full = HaarFaceDetector(**STREAM_DETECTOR_OPTIONS)
+    full_ms = []
     for _ in range(max(3, frames // 4)):
         start = time.perf_counter()
         full.detect(frame)
-        results["full_width_detect_ms"].append((time.perf_counter() - start) * 1e3)
-    # And model.predict, which the demo avoids.
-    batch = analysis.batch
-    predictor.model.predict(batch, verbose=0)
+        full_ms.append((time.perf_counter() - start) * 1e3)
+    # And model.predict, which the demo avoids (Keras runtime only).
     predict_ms = []
-    for _ in range(max(3, frames // 4)):
-        start = time.perf_counter()
+    if runtime == "keras":
+        batch = analyze(frame, predictor, full).batch
         predictor.model.predict(batch, verbose=0)
-        predict_ms.append((time.perf_counter() - start) * 1e3)
-    median = {k: round(statistics.median(v), 3) for k, v in results["full"].items()}
+        for _ in range(max(3, frames // 4)):
+            start = time.perf_counter()
+            predictor.model.predict(batch, verbose=0)
+            predict_ms.append((time.perf_counter() - start) * 1e3)
     return {
-        "backend": predictor.backend.name,
+        "backend": predictor.label,
         "frames": frames,
         "faces_per_frame": sorted(faces_seen),
-        "median_ms": median,
-        "p90_total_ms": round(sorted(results["full"]["total"])[int(0.9 * (frames - 1))], 3),
-        "haar_full_640_median_ms": round(statistics.median(results["full_width_detect_ms"]), 3),
-        "model_predict_median_ms": round(statistics.median(predict_ms), 3),
-        "meets_target": median["total"] <= TARGET_MS,
+        **modes,
+        "haar_full_640_median_ms": round(statistics.median(full_ms), 3),
+        "model_predict_median_ms": round(statistics.median(predict_ms), 3) if predict_ms else None,
+        "meets_target": modes["stream"]["median_ms"]["total"] <= TARGET_MS,
     }
 
 
@@ -140,7 +153,25 @@ def worker(args: argparse.Namespace) -> None:
     for key, value in INFERENCE_THREAD_ENV.items():
         os.environ.setdefault(key, value)
     run = Path(args.run) if args.run else untrained_run(Path(tempfile.mkdtemp(prefix="emokit-bench-run-")))
-    print("RESULT " + json.dumps(measure(run, args.frames, args.warmup)), flush=True)
+    if args.runtime == "litert":
+        run = exported_copy(run)
+    print("RESULT " + json.dumps(measure(run, args.frames, args.warmup, args.runtime)), flush=True)
+
+
+def exported_copy(run: Path) -> Path:
+    """``run`` itself if it has a current LiteRT export, else a temporary copy exported here (runs are never changed)."""
+    import shutil
+
+    from emokit.export import export_litert, has_current_export
+    from emokit.registry import build_registry
+    from emokit.runs import Run
+
+    if has_current_export(Run(run)):
+        return run
+    copy = Path(tempfile.mkdtemp(prefix="emokit-bench-export-")) / run.name
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("checkpoint", "evaluations", "plots"))
+    export_litert(Run(copy), build_registry())
+    return copy
 
 
 def find_or_train_run(fast: bool) -> Path | None:
@@ -158,7 +189,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=None)
     parser.add_argument("--warmup", type=int, default=None)
     parser.add_argument("--out", type=Path, default=REPO / ".benchmarks" / "bench_frame.json")
+    parser.add_argument("--no-litert", action="store_true", help="Skip the LiteRT row (the run's `emokit export`).")
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
+    parser.add_argument("--runtime", choices=("keras", "litert"), default="keras", help=argparse.SUPPRESS)
     args = parser.parse_args()
     fast = os.environ.get(FAST_ENV) == "1"
     args.frames = args.frames or (20 if fast else 200)
@@ -174,22 +207,31 @@ def main() -> None:
         found = find_or_train_run(fast)
         args.run = str(found) if found else None
     backends = args.backend or [b for b in BACKENDS if importlib.util.find_spec(MODULES[b]) is not None]
+    # Keras on each backend, then the LiteRT export the demo serves by default (converted through
+    # TensorFlow, so it needs TensorFlow and ai-edge-litert installed).
+    jobs = [(b, "keras") for b in backends]
+    if not args.no_litert and all(importlib.util.find_spec(m) for m in ("tensorflow", "ai_edge_litert")):
+        jobs.append(("tensorflow", "litert"))
     results = []
-    for backend in backends:
-        command = [sys.executable, __file__, "--worker", backend, "--frames", str(args.frames), "--warmup", str(args.warmup)]
+    for backend, runtime in jobs:
+        command = [sys.executable, __file__, "--worker", backend, "--runtime", runtime,
+                   "--frames", str(args.frames), "--warmup", str(args.warmup)]
         if args.run:
             command += ["--run", args.run]
         done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": backend})
         line = next((l for l in done.stdout.splitlines() if l.startswith("RESULT ")), None)
         if line is None:
-            print(f"{backend}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            print(f"{backend} ({runtime}): failed\n{done.stderr[-2000:]}", file=sys.stderr)
             continue
         result = json.loads(line[len("RESULT "):])
         results.append(result)
-        m = result["median_ms"]
-        print(f"{backend:>10}: " + "  ".join(f"{s} {m[s]:.2f}" for s in STAGES) + f"  | total {m['total']:.2f} ms median"
-              f" (p90 {result['p90_total_ms']:.2f})  [Haar on full 640x480: {result['haar_full_640_median_ms']:.2f} ms;"
-              f" model.predict: {result['model_predict_median_ms']:.1f} ms]", flush=True)
+        for mode in ("stream", "full_search"):
+            m = result[mode]["median_ms"]
+            print(f"{result['backend']:>11} {mode:>11}: " + "  ".join(f"{s} {m[s]:.2f}" for s in STAGES)
+                  + f"  | total {m['total']:.2f} ms median (p90 {result[mode]['p90_total_ms']:.2f})", flush=True)
+        predict = result["model_predict_median_ms"]
+        print(f"{'':>23}[Haar on full 640x480: {result['haar_full_640_median_ms']:.2f} ms"
+              + (f"; model.predict: {predict:.1f} ms]" if predict is not None else "]"), flush=True)
     record = {
         "run": args.run or "untrained small_cnn (fast mode)",
         "fast": fast,

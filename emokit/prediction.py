@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from emokit.predictor import FacePrediction, Predictor
+from emokit.predictor import FacePrediction, open_predictor
 from emokit.records import Box
 from emokit.registry import Registry
 from emokit.runs import find_run
@@ -22,11 +22,11 @@ class WholeImage:
 
 
 def predict_images(run_ref: str | Path, images: Iterable[Path], registry: Registry, *, detector: str | None = "haar",
-                   backend: str | None = None, root: Path | None = None) -> list[dict[str, Any]]:
+                   backend: str | None = None, root: Path | None = None, runtime: str = "keras") -> list[dict[str, Any]]:
     """For each image: its faces, each with box, probabilities and top emotion (JSON-ready)."""
     from emokit.preprocess import read_image  # noqa: PLC0415
 
-    predictor = Predictor(find_run(run_ref, root), registry, backend)
+    predictor = open_predictor(find_run(run_ref, root), registry, backend, runtime)
     finder = WholeImage() if detector is None else registry.get("face_detector", detector).create()
     results = []
     for path in images:

@@ -56,17 +56,16 @@ def _call(model: Any, keras: Any, batch: np.ndarray) -> Any:
     return model.predict_on_batch(batch)
 
 
-class Predictor:
-    """A run's model, loaded once on the chosen backend."""
+class FaceClassifier:
+    """What every way of running a run's model offers: its classes and input, batch probabilities, faces in a photo.
 
-    def __init__(self, run: Run, registry: Registry, backend: str | None = None) -> None:
-        self.run = run
-        self.spec: ModelSpec = run.spec()
-        self.backend, self.keras = load_keras(registry, backend)
-        if not run.weights_file.exists():
-            raise EmokitError(f"Run '{run.path}' has no trained weights yet (model.weights.h5); train or resume it first.")
-        self.model = build_model(self.spec, self.keras)
-        self.model.load_weights(run.weights_file)
+    Subclasses set ``run``, ``spec`` and ``label`` (what runs the model, e.g. ``tensorflow`` or
+    ``litert``) and implement :meth:`probabilities`.
+    """
+
+    run: Run
+    spec: ModelSpec
+    label: str
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -82,7 +81,7 @@ class Predictor:
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Probabilities for uint8 model-input images (N, H, W, C)."""
-        return probabilities(self.model, self.keras, images)
+        raise NotImplementedError
 
     def predict_faces(self, image: np.ndarray, detector: FaceDetector) -> list[FacePrediction]:
         """Find faces in a decoded photo and classify each, through the shared preprocessing."""
@@ -96,8 +95,36 @@ class Predictor:
         ]
 
 
-def load_predictor(run_ref: str | Path, registry: Registry, backend: str | None = None, root: Path | None = None) -> Predictor:
-    """Find a run by reference and load its model."""
-    from emokit.runs import find_run  # noqa: PLC0415
+class Predictor(FaceClassifier):
+    """A run's Keras model, loaded once on the chosen backend."""
 
-    return Predictor(find_run(run_ref, root), registry, backend)
+    def __init__(self, run: Run, registry: Registry, backend: str | None = None) -> None:
+        self.run = run
+        self.spec = run.spec()
+        self.backend, self.keras = load_keras(registry, backend)
+        if not run.weights_file.exists():
+            raise EmokitError(f"Run '{run.path}' has no trained weights yet (model.weights.h5); train or resume it first.")
+        self.model = build_model(self.spec, self.keras)
+        self.model.load_weights(run.weights_file)
+        self.label = self.backend.name
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Probabilities for uint8 model-input images (N, H, W, C)."""
+        return probabilities(self.model, self.keras, images)
+
+
+#: How a run's model can be run: Keras on a backend, its LiteRT export (``emokit export``), or
+#: ``auto``: the export when the run has an up-to-date one, else Keras.
+RUNTIMES = ("keras", "litert", "auto")
+
+
+def open_predictor(run: Run, registry: Registry, backend: str | None = None, runtime: str = "keras") -> FaceClassifier:
+    """Load ``run``'s model with ``runtime`` (see :data:`RUNTIMES`); ``backend`` applies to Keras."""
+    from emokit.export import LitePredictor, has_current_export  # noqa: PLC0415
+
+    if runtime not in RUNTIMES:
+        raise EmokitError(f"Unknown runtime '{runtime}'. Available: {', '.join(RUNTIMES)}.")
+    if runtime == "litert" or (runtime == "auto" and has_current_export(run)):
+        return LitePredictor(run)
+    return Predictor(run, registry, backend)
+

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from emokit.demo.annotate import EMOTION_COLORS, draw_faces, draw_text, overlay_heat
-from emokit.demo.engine import ScaledDetector, run_choices, no_runs_message
+from emokit.demo.engine import FaceTrack, ScaledDetector, TrackingDetector, no_runs_message, run_choices
 from emokit.demo.saliency import occlusion_map
 from emokit.faces import face_region
 from emokit.demo.stream import StreamState
@@ -81,6 +81,53 @@ def test_scaled_detector_scales_boxes_back():
     assert fake.seen[:2] == (240, 320)
     assert boxes == [Box(20, 40, 60, 60)]
     assert ScaledDetector(fake, 320).detect(np.zeros((100, 200, 3), np.uint8)) == [Box(10, 20, 30, 30)]
+
+
+class SpyHaar:
+    """The real Haar detector, recording the size of every image it is asked to search."""
+
+    def __init__(self):
+        from emokit.faces import HaarFaceDetector
+
+        self.haar = HaarFaceDetector()
+        self.searched = []
+
+    def detect(self, image):
+        self.searched.append(image.shape[:2])
+        return self.haar.detect(image)
+
+
+def webcam_frame(shift=0):
+    """The astronaut photograph's face in a 320x240 frame (the stream's detection size), moved ``shift`` px right."""
+    from skimage import data
+
+    frame = np.full((240, 320, 3), 90, np.uint8)
+    frame[:, 40 + shift:280 + shift] = cv2.resize(data.astronaut(), (240, 240), interpolation=cv2.INTER_AREA)
+    return frame
+
+
+def test_tracking_detector_searches_near_the_face_then_refreshes():
+    spy, track = SpyHaar(), FaceTrack()
+    tracker = TrackingDetector(spy, track, refresh=4)
+    first = tracker.detect(webcam_frame())
+    assert len(first) == 1 and spy.searched[-1] == (240, 320)  # no track yet: the whole frame
+    moved = tracker.detect(webcam_frame(shift=6))
+    assert len(moved) == 1 and spy.searched[-1][0] < 120 and spy.searched[-1][1] < 120  # only around the face
+    assert abs((moved[0].x - first[0].x) - 6) <= 4 and abs(moved[0].y - first[0].y) <= 4  # and it followed it
+    for _ in range(2):
+        tracker.detect(webcam_frame(shift=6))
+    assert spy.searched[-1][0] < 120 and track.since_full == 3
+    tracker.detect(webcam_frame(shift=6))
+    assert spy.searched[-1] == (240, 320) and track.since_full == 0  # one full search every 4 frames
+
+
+def test_tracking_detector_searches_everywhere_when_the_face_is_lost():
+    spy, track = SpyHaar(), FaceTrack()
+    tracker = TrackingDetector(spy, track)
+    assert len(tracker.detect(webcam_frame())) == 1
+    assert tracker.detect(np.full((240, 320, 3), 90, np.uint8)) == []
+    assert spy.searched[-2][0] < 120 and spy.searched[-1] == (240, 320)  # the region, then the whole frame
+    assert track.boxes == []
 
 
 def test_stream_state_counts_frames_per_second():

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from emokit.cli import describe, plugins, train, evaluate, predict, runs, demo
+from emokit.cli import demo, describe, evaluate, export, plugins, predict, runs, train
 from emokit.cli.common import console_err
 from emokit.errors import EmokitError
 
@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (plugins, describe, train, evaluate, predict, runs, demo):
+for module in (plugins, describe, train, evaluate, predict, export, runs, demo):
     module.register(app)
 
 

@@ -16,6 +16,7 @@ def demo_command(
     port: Optional[int] = typer.Option(None, "--port", help="Port (default: the first free one from 7860)."),
     detector: str = typer.Option("haar", "--detector", help="Face detector plugin."),
     backend: Optional[str] = typer.Option(None, "--backend", help="Keras backend for the model."),
+    runtime: str = typer.Option("auto", "--runtime", help="keras, litert (the run's `emokit export`) or auto: the export when the run has a current one."),
     runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder (default: $EMOKIT_RUNS_DIR or ./runs)."),
     share: bool = typer.Option(False, "--share", help="Also create a public gradio.live link (off by default)."),
     max_file_size: str = typer.Option("20mb", "--max-file-size", help="Largest upload accepted."),
@@ -31,7 +32,7 @@ def demo_command(
     def ready(running) -> None:
         console.print(f"emokit demo running at [bold]{running.url}[/] (Ctrl+C to stop)", highlight=False)
 
-    launch_demo(run, runs=runs, host=host, port=port, detector=detector, backend=backend, share=share,
+    launch_demo(run, runs=runs, host=host, port=port, detector=detector, backend=backend, runtime=runtime, share=share,
                 max_file_size=max_file_size, on_ready=ready)
 
 

@@ -16,13 +16,16 @@ def evaluate_command(
     data: Optional[str] = typer.Option(None, "--data", help="Dataset to evaluate on (default: the run's own)."),
     split: list[str] = typer.Option(["test"], "--split", help="Split(s) to evaluate: train, val, test."),
     backend: Optional[str] = typer.Option(None, "--backend", help="Backend to run the model on (any installed one)."),
+    runtime: str = typer.Option("keras", "--runtime", help="keras, litert (the run's `emokit export`) or auto."),
+    tta: bool = typer.Option(False, "--tta", help="Test-time augmentation: average each face's probabilities with its mirror image's."),
     runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
 ) -> None:
     """Evaluate a trained run: accuracy, loss, per-class precision/recall/F1, confusion matrix PNG."""
     from emokit.evaluation import evaluate_run  # noqa: PLC0415
 
-    result = evaluate_run(run, registry_with_warnings(), data=data, splits=split, backend=backend, root=runs)
+    result = evaluate_run(run, registry_with_warnings(), data=data, splits=split, backend=backend, root=runs,
+                         runtime=runtime, tta=tta)
     if json_out:
         print(json.dumps(result.metrics, indent=2))
         return

@@ -18,6 +18,7 @@ def predict_command(
     detector: str = typer.Option("haar", "--detector", help="Face detector plugin."),
     no_detect: bool = typer.Option(False, "--no-detect", help="Treat each whole image as one cropped face."),
     backend: Optional[str] = typer.Option(None, "--backend"),
+    runtime: str = typer.Option("keras", "--runtime", help="keras, litert (the run's `emokit export`) or auto."),
     runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
@@ -25,7 +26,7 @@ def predict_command(
     from emokit.prediction import predict_images  # noqa: PLC0415
 
     results = predict_images(run, images, registry_with_warnings(), detector=None if no_detect else detector,
-                             backend=backend, root=runs)
+                             backend=backend, root=runs, runtime=runtime)
     if json_out:
         print(json.dumps(results, indent=2))
         return

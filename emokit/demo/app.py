@@ -34,7 +34,7 @@ from emokit.demo.saliency import occlusion_map
 from emokit.faces import face_region
 from emokit.demo.stream import StreamHandler, StreamState
 from emokit.errors import EmokitError
-from emokit.predictor import Predictor
+from emokit.predictor import FaceClassifier
 from emokit.preprocess import decode_image
 from emokit.registry import Registry, build_registry
 from emokit.runs import find_run
@@ -98,7 +98,7 @@ class PhotoAnalyzer:
         return _shrink(annotated), _shrink(saliency), status, *labels
 
     @staticmethod
-    def _saliency(image: np.ndarray, predictor: Predictor, result) -> np.ndarray:
+    def _saliency(image: np.ndarray, predictor: FaceClassifier, result) -> np.ndarray:
         """Occlusion heat maps of each face's top class, laid over the photo where each crop came from."""
         canvas = as_rgb(image)
         for face, model_input in zip(result.faces[:MAX_FACE_LABELS], result.batch):
@@ -119,6 +119,7 @@ def build_demo(
     registry: Registry | None = None,
     detector: str = "haar",
     backend: str | None = None,
+    runtime: str = "auto",
     examples: Sequence[Path] | None = None,
     stream_every: float = STREAM_EVERY,
     time_limit: int = TIME_LIMIT,
@@ -126,16 +127,17 @@ def build_demo(
 ) -> gr.Blocks:
     """Build (not launch) the demo for the runs in ``runs_root``, opening ``run`` or the newest one.
 
-    Models are loaded on first use, once per run, on ``backend`` (Keras' choice when None).
+    Models are loaded on first use, once per run, on ``backend`` (Keras' choice when None), or
+    from the run's LiteRT export (``emokit export``) where ``runtime`` allows it.
     ``examples`` are photo files offered under the Photo tab. Launch with
     :func:`emokit.demo.launch.launch_demo`, which applies the privacy settings.
     """
     registry = registry or build_registry()
     detectors = detector_pool(registry, detector)  # an unknown detector fails now, not on the first photo
     choice = run_choices(runs_root, run)
-    models = ModelCache(registry, backend)
+    models = ModelCache(registry, backend, runtime=runtime)
 
-    def load(name: str) -> Predictor:
+    def load(name: str) -> FaceClassifier:
         return models.get(find_run(name, choice.root))
 
     photo = PhotoAnalyzer(load, detectors)

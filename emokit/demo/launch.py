@@ -75,6 +75,7 @@ def launch_demo(
     port: int | None = None,
     detector: str = "haar",
     backend: str | None = None,
+    runtime: str = "auto",
     share: bool = False,
     max_file_size: str | int = MAX_FILE_SIZE,
     block: bool = True,
@@ -92,7 +93,7 @@ def launch_demo(
         from emokit.demo.examples import write_examples  # noqa: PLC0415
 
         examples = write_examples(temp_dir / "examples")
-        demo = build_demo(runs, run, detector=detector, backend=backend, examples=examples)
+        demo = build_demo(runs, run, detector=detector, backend=backend, runtime=runtime, examples=examples)
         demo.queue(max_size=64)
         _, url, _ = demo.launch(
             server_name=host,

@@ -14,23 +14,26 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emokit.demo.annotate import draw_faces, draw_text
-from emokit.demo.engine import STREAM_DETECT_WIDTH, DetectorPool, ScaledDetector, analyze
+from emokit.demo.engine import STREAM_DETECT_WIDTH, DetectorPool, FaceTrack, ScaledDetector, TrackingDetector, analyze
 from emokit.errors import EmokitError
-from emokit.predictor import Predictor
+from emokit.predictor import FaceClassifier
 
 
 @dataclass
 class StreamState:
-    """Per-browser-session stream bookkeeping (kept in a ``gr.State``): frame count and recent frame times."""
+    """Per-browser-session stream bookkeeping (kept in a ``gr.State``): frame count, recent frame times
+    and the tracked faces."""
 
     frames: int = 0
     times: deque = field(default_factory=lambda: deque(maxlen=30))
+    track: FaceTrack = field(default_factory=FaceTrack)
 
     def tick(self, now: float) -> float:
         """Count a frame answered at ``now`` (seconds); returns the frames per second over the last 30."""
         self.frames += 1
         if self.times and now - self.times[-1] > 2.0:
             self.times.clear()  # a new stream after a pause: do not average over the gap
+            self.track = FaceTrack()  # nor track faces across it
         self.times.append(now)
         if len(self.times) < 2:
             return 0.0
@@ -51,12 +54,12 @@ class FrameResult:
 class StreamHandler:
     """Analyses webcam frames with the model of the chosen run.
 
-    ``load`` maps a run name to its loaded :class:`~emokit.predictor.Predictor` (loaded once,
+    ``load`` maps a run name to its loaded :class:`~emokit.predictor.FaceClassifier` (loaded once,
     see :class:`~emokit.demo.engine.ModelCache`); detection runs on frames shrunk to
     ``detect_width`` pixels wide.
     """
 
-    def __init__(self, load: Callable[[str], Predictor], detectors: DetectorPool, detect_width: int | None = STREAM_DETECT_WIDTH) -> None:
+    def __init__(self, load: Callable[[str], FaceClassifier], detectors: DetectorPool, detect_width: int | None = STREAM_DETECT_WIDTH) -> None:
         self.load = load
         self.detectors = detectors
         self.detect_width = detect_width
@@ -70,7 +73,7 @@ class StreamHandler:
         start = time.perf_counter()
         try:
             predictor = self.load(run_name)
-            detector = ScaledDetector(self.detectors.get(), self.detect_width)
+            detector = ScaledDetector(TrackingDetector(self.detectors.get(), state.track), self.detect_width)
             result = analyze(image, predictor, detector)
         except EmokitError as exc:
             return FrameResult(image, None, f"Error: {exc}", {})
