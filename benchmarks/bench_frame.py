@@ -52,20 +52,14 @@ def webcam_frame():
 
 def untrained_run(folder: Path) -> Path:
     """A run folder with the default small_cnn spec and freshly initialised weights (fast mode)."""
-    from emokit import FER_CLASSES
+    from common import fresh_run
+
     from emokit.backend import load_keras
-    from emokit.builder import build_model
     from emokit.registry import build_registry
-    from emokit.specs import spec_for
 
     registry = build_registry()
     _, keras = load_keras(registry, None)
-    spec = spec_for(registry, "small_cnn", input_shape=(48, 48, 1), class_names=FER_CLASSES)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps({"arch": "small_cnn"}))
-    (folder / "spec.json").write_text(spec.to_json())
-    build_model(spec, keras).save_weights(folder / "model.weights.h5")
-    return folder
+    return fresh_run(folder, "small_cnn", registry, keras)
 
 
 def measure(run: Path, frames: int, warmup: int, runtime: str = "keras") -> dict:

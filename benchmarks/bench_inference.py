@@ -1,7 +1,8 @@
 """Inference latency through the demo's call path, per backend: one face and a batch of 64.
 
-The call is ``emokit.predictor.probabilities(model, keras, images)`` (a direct model call, torch
-under ``no_grad``): exactly what ``emokit predict`` and the demo do per frame. Models are built
+The call is ``Predictor.probabilities(images)``: a direct Keras model call (torch under
+``no_grad``), what ``emokit predict`` and ``evaluate`` do; on TensorFlow also the run's LiteRT
+export (``emokit export``) through ``LitePredictor``, what the demo serves when a run has one. Models are built
 from the specs with fresh weights (latency does not depend on weight values); inputs are random
 uint8 48x48x1 faces. Each backend runs in its own process with the thread settings the demo uses
 (``emokit.demo.engine.INFERENCE_THREAD_ENV``) unless ``--no-demo-threads``. From the repository root:
@@ -9,18 +10,20 @@ uint8 48x48x1 faces. Each backend runs in its own process with the thread settin
     python benchmarks/bench_inference.py                       # all backends, both archs
     EMOKIT_BENCH_FAST=1 python benchmarks/bench_inference.py   # few calls (CI)
 
-Writes ``.benchmarks/bench_inference.json``. The exported-model path (LiteRT) and the ``fer`` peer
-are measured side by side by ``bench_peer.py``.
+Writes ``.benchmarks/bench_inference.json``. The ``fer`` peer is measured side by side with
+these paths by ``bench_peer.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-from common import TORCH_ENV, command_line, emit, fast, installed_backends, run_child, time_ms, write_results
+from common import TORCH_ENV, command_line, emit, fast, fresh_run, installed_backends, run_child, time_ms, write_results
 
 ARCHS = ("small_cnn", "mini_xception")
 
@@ -29,10 +32,9 @@ def worker(args: argparse.Namespace) -> None:
     import numpy as np
 
     from emokit.backend import load_keras
-    from emokit.builder import build_model
-    from emokit.predictor import probabilities
+    from emokit.predictor import Predictor
     from emokit.registry import build_registry
-    from emokit.specs import spec_for
+    from emokit.runs import Run
 
     if args.demo_threads:
         try:
@@ -46,13 +48,20 @@ def worker(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(0)
     rows = []
     for arch in args.arch:
-        model = build_model(spec_for(registry, arch), keras)
-        for batch in (1, 64):
-            images = rng.integers(0, 256, (batch, 48, 48, 1), dtype=np.uint8)
-            repeat = args.repeat if batch == 1 else max(3, args.repeat // 8)
-            timing = time_ms(lambda: probabilities(model, keras, images), repeat=repeat, warmup=max(2, repeat // 10))
-            rows.append({"backend": backend.name, "arch": arch, "batch": batch, **timing,
-                         "per_image_ms": round(timing["median_ms"] / batch, 4)})
+        run = Run(fresh_run(Path(tempfile.mkdtemp(prefix=f"emokit-inference-{arch}-")), arch, registry, keras))
+        predictors = [Predictor(run, registry, backend.name)]
+        if backend.name == "tensorflow" and importlib.util.find_spec("ai_edge_litert") is not None:
+            from emokit.export import LitePredictor, export_litert
+
+            export_litert(run, registry)  # `emokit export RUN`: what the demo serves when a run has it
+            predictors.append(LitePredictor(run))
+        for predictor in predictors:
+            for batch in (1, 64):
+                images = rng.integers(0, 256, (batch, 48, 48, 1), dtype=np.uint8)
+                repeat = args.repeat if batch == 1 else max(3, args.repeat // 8)
+                timing = time_ms(lambda: predictor.probabilities(images), repeat=repeat, warmup=max(2, repeat // 10))
+                rows.append({"backend": predictor.label, "arch": arch, "batch": batch, **timing,
+                             "per_image_ms": round(timing["median_ms"] / batch, 4)})
     env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
                                           "XLA_FLAGS", "ONEDNN_MAX_CPU_ISA") if os.environ.get(k)}
     emit({"rows": rows, "env": env})

@@ -8,9 +8,9 @@ script times, per face, from a preprocessed float32 face to class probabilities:
 * fer's quantized LiteRT model, exactly as fer calls it (default interpreter threads) and with 1 thread;
 * fer's h5 model loaded by Keras 3 (``keras.models.load_model(..., compile=False)``), direct call, on
   every installed backend (torch under ``no_grad``);
-* emokit's ``small_cnn`` and ``mini_xception`` through the demo's path (``emokit.predictor.probabilities``)
-  on TensorFlow, and exported with ``model.export(path, format="litert")`` (float32, and with
-  dynamic-range quantization ``optimizations=[tf.lite.Optimize.DEFAULT]``) run by the same interpreter.
+* emokit's ``small_cnn`` and ``mini_xception`` through Keras (``Predictor.probabilities``, a direct
+  call) on every backend, and through what the demo serves by default: ``emokit export`` (LiteRT,
+  float32 and ``--int8``) run by ``emokit.export.LitePredictor`` (ai-edge-litert, one thread).
 
 Models have fresh weights (latency does not depend on the values). fer's files are not installed or
 committed: get them with
@@ -28,13 +28,14 @@ Writes ``.benchmarks/bench_peer.json``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 
-from common import TORCH_ENV, command_line, emit, fast, installed_backends, run_child, time_ms, write_results
+from common import TORCH_ENV, command_line, emit, fast, fresh_run, installed_backends, run_child, time_ms, write_results
 
 FER_H5 = "emotion_model.hdf5"
 FER_TFLITE = "emotion_model_quantized.tflite"
@@ -80,10 +81,10 @@ def worker(args: argparse.Namespace) -> None:
     import numpy as np
 
     from emokit.backend import load_keras
-    from emokit.builder import build_model
-    from emokit.predictor import probabilities
+    from emokit.export import LITERT_FILE, LitePredictor, export_litert
+    from emokit.predictor import Predictor
     from emokit.registry import build_registry
-    from emokit.specs import spec_for
+    from emokit.runs import Run
 
     registry = build_registry()
     backend, keras = load_keras(registry, args.worker)
@@ -121,24 +122,18 @@ def worker(args: argparse.Namespace) -> None:
                     input=str(it.get_input_details()[0]["dtype"].__name__))
 
     for arch in args.arch:
-        model = build_model(spec_for(registry, arch), keras)
+        run = fresh_run(Path(tempfile.mkdtemp(prefix=f"emokit-peer-{arch}-")), arch, registry, keras)
+        predictor = Predictor(Run(run), registry, backend.name)
         face8 = rng.integers(0, 256, (1, 48, 48, 1), dtype=np.uint8)
-        row(f"emokit {arch}", "emokit.predictor.probabilities (demo path)",
-            time_ms(lambda: probabilities(model, keras, face8), repeat, warmup))
-        if backend.name != "tensorflow":
+        row(f"emokit {arch}", "Keras, Predictor.probabilities", time_ms(lambda: predictor.probabilities(face8), repeat, warmup))
+        if backend.name != "tensorflow" or importlib.util.find_spec("ai_edge_litert") is None:
             continue
-        import tensorflow as tf
-
-        with tempfile.TemporaryDirectory(prefix="emokit-litert-") as folder:
-            for quant in (False, True):
-                path = os.path.join(folder, f"{arch}{'-q' if quant else ''}.tflite")
-                extra = {"optimizations": [tf.lite.Optimize.DEFAULT]} if quant else {}
-                model.export(path, format="litert", verbose=False, **extra)
-                label = f"emokit {arch} LiteRT {'dynamic-range int8' if quant else 'float32'}"
-                for threads in (None, 1):
-                    it = interpreter(path, threads)
-                    row(label, f"tf.lite.Interpreter, threads={threads or 'default'}",
-                        time_ms(lite_call(it, face8.astype(np.float32)), repeat, warmup), bytes=os.path.getsize(path))
+        for quantize in (False, True):  # `emokit export RUN [--int8]`, then what the demo serves
+            export_litert(Run(run), registry, quantize=quantize)
+            lite = LitePredictor(Run(run))
+            row(f"emokit {arch} LiteRT {'int8 weights' if quantize else 'float32'}",
+                "emokit export + LitePredictor (ai-edge-litert, 1 thread; the demo's path)",
+                time_ms(lambda: lite.probabilities(face8), repeat, warmup), bytes=(Path(run) / LITERT_FILE).stat().st_size)
     emit({"rows": rows})
 
 

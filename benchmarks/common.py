@@ -137,3 +137,17 @@ def time_ms(fn: Callable[[], Any], repeat: int, warmup: int) -> dict[str, float]
     samples.sort()
     return {"median_ms": round(statistics.median(samples), 4), "min_ms": round(samples[0], 4),
             "p90_ms": round(samples[int(0.9 * (len(samples) - 1))], 4), "n": repeat}
+
+
+def fresh_run(folder: Path, arch: str, registry: Any, keras: Any) -> Path:
+    """A run folder holding ``arch``'s spec and freshly initialised weights (latency does not depend on the values)."""
+    from emokit import FER_CLASSES
+    from emokit.builder import build_model
+    from emokit.specs import spec_for
+
+    spec = spec_for(registry, arch, input_shape=(48, 48, 1), class_names=FER_CLASSES)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps({"arch": arch}))
+    (folder / "spec.json").write_text(spec.to_json())
+    build_model(spec, keras).save_weights(folder / "model.weights.h5")
+    return folder
