@@ -24,14 +24,13 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-FAST_ENV = "EMOKIT_BENCH_FAST"
+from common import FAST_ENV, REPO, fresh_run, run_child  # also puts the repository on sys.path
+
 BACKENDS = ("torch", "jax", "tensorflow")
 MODULES = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow"}
 STAGES = ("decode", "detect", "preprocess", "classify", "annotate")
@@ -52,8 +51,6 @@ def webcam_frame():
 
 def untrained_run(folder: Path) -> Path:
     """A run folder with the default small_cnn spec and freshly initialised weights (fast mode)."""
-    from common import fresh_run
-
     from emokit.backend import load_keras
     from emokit.registry import build_registry
 
@@ -183,6 +180,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=None)
     parser.add_argument("--warmup", type=int, default=None)
     parser.add_argument("--out", type=Path, default=REPO / ".benchmarks" / "bench_frame.json")
+    parser.add_argument("--pause", type=int, help="PID to SIGSTOP while each child measures (SIGCONT after)")
     parser.add_argument("--no-litert", action="store_true", help="Skip the LiteRT row (the run's `emokit export`).")
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     parser.add_argument("--runtime", choices=("keras", "litert"), default="keras", help=argparse.SUPPRESS)
@@ -208,16 +206,13 @@ def main() -> None:
         jobs.append(("tensorflow", "litert"))
     results = []
     for backend, runtime in jobs:
-        command = [sys.executable, __file__, "--worker", backend, "--runtime", runtime,
-                   "--frames", str(args.frames), "--warmup", str(args.warmup)]
+        child = ["--worker", backend, "--runtime", runtime, "--frames", str(args.frames), "--warmup", str(args.warmup)]
         if args.run:
-            command += ["--run", args.run]
-        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": backend})
-        line = next((l for l in done.stdout.splitlines() if l.startswith("RESULT ")), None)
-        if line is None:
-            print(f"{backend} ({runtime}): failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            child += ["--run", args.run]
+        result = run_child(Path(__file__), child, env={"KERAS_BACKEND": backend}, pause=args.pause, timeout=600)
+        if "error" in result:
+            print(f"{backend} ({runtime}): failed\n{result['error']}", file=sys.stderr)
             continue
-        result = json.loads(line[len("RESULT "):])
         results.append(result)
         for mode in ("stream", "full_search"):
             m = result[mode]["median_ms"]

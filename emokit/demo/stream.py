@@ -85,7 +85,7 @@ class StreamHandler:
         faces = len(result.faces)
         status = (
             f"{fps:.1f} fps shown · frame {state.frames} · {faces} face{'s' if faces != 1 else ''} · "
-            f"{timings['total']:.1f} ms per frame on the server"
+            f"{timings['total']:.1f} ms per frame on the server ({predictor.label})"
         )
         main = result.faces[0].probabilities if result.faces else None
         return FrameResult(annotated, main, status, timings)
