@@ -44,7 +44,8 @@ from common import TORCH_ENV, command_line, emit, fast, installed_backends, run_
 
 ARCHS = ("small_cnn", "mini_xception")
 KERAS_VARIANTS = ("emokit", "fit")
-BATCH = 64
+#: Batch size of every variant; EMOKIT_BENCH_BATCH overrides it (children inherit it).
+BATCH = int(os.environ.get("EMOKIT_BENCH_BATCH", "64"))
 VAL_IMAGES = 64
 NUM_CLASSES = 7
 TARGETS = {"overhead_max": 0.05, "vs_torch_loop_min": 1.3, "small_cnn_roofline_min": 0.75,
