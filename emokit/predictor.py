@@ -56,6 +56,64 @@ def _call(model: Any, keras: Any, batch: np.ndarray) -> Any:
     return model.predict_on_batch(batch)
 
 
+class TracedTorchCall:
+    """Small batches of a Keras-on-torch model through ``torch.jit.trace``: the same arithmetic
+    without Keras' per-layer Python (one mini_xception face: 2.9 ms instead of 12.6 ms).
+
+    One trace per batch size up to ``max_batch`` (a frame's faces); each trace is checked against
+    the eager call on the batch that made it, and a model that fails to trace or disagrees falls
+    back to eager calls for good. Larger batches (evaluation) run eagerly: there the per-layer
+    overhead is amortised.
+    """
+
+    def __init__(self, model: Any, max_batch: int = 8) -> None:
+        self.model = model
+        self.max_batch = max_batch
+        self._traced: dict[tuple[int, ...], Any] = {}
+        self.enabled = True
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        import torch  # noqa: PLC0415 - only on the torch backend
+
+        with torch.no_grad():  # no autograd graph at inference: faster and less memory
+            tensor = torch.from_numpy(np.ascontiguousarray(batch))
+            if not self.enabled or len(batch) > self.max_batch:
+                return self.model(tensor, training=False).cpu().numpy()
+            traced = self._traced.get(batch.shape)
+            if traced is not None:
+                return traced(tensor).cpu().numpy()
+            eager = self.model(tensor, training=False).cpu().numpy()
+            self._trace(tensor, eager)
+            return eager
+
+    def _trace(self, tensor: Any, expected: np.ndarray) -> None:
+        import warnings  # noqa: PLC0415
+
+        import torch  # noqa: PLC0415
+
+        model = self.model
+
+        class Inference(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, x: Any) -> Any:
+                return self.model(x, training=False)
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # TracerWarnings: shapes are fixed per trace, by design
+                traced = torch.jit.trace(Inference().eval(), tensor, check_trace=False)
+            ok = np.allclose(traced(tensor).cpu().numpy(), expected, atol=1e-5)
+        except Exception:  # noqa: BLE001 - any tracing failure means: stay eager
+            ok = False
+        if ok:
+            self._traced[tuple(tensor.shape)] = traced
+        else:
+            self.enabled = False
+
+
 class FaceClassifier:
     """What every way of running a run's model offers: its classes and input, batch probabilities, faces in a photo.
 
@@ -107,9 +165,12 @@ class Predictor(FaceClassifier):
         self.model = build_model(self.spec, self.keras)
         self.model.load_weights(run.weights_file)
         self.label = self.backend.name
+        self._torch_call = TracedTorchCall(self.model) if self.backend.name == "torch" else None
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Probabilities for uint8 model-input images (N, H, W, C)."""
+        if self._torch_call is not None and 0 < len(images) <= self._torch_call.max_batch:
+            return self._torch_call(np.asarray(images, dtype=np.float32)).astype(np.float32)
         return probabilities(self.model, self.keras, images)
 
 
