@@ -41,7 +41,7 @@ def weights_digest(run: Run) -> str:
 
 def export_info(run: Run) -> dict[str, Any]:
     """The run's export record (empty when it has none)."""
-    return run._json(run.path / EXPORT_INFO_FILE)
+    return run.read_json(run.path / EXPORT_INFO_FILE)
 
 
 def has_current_export(run: Run) -> bool:

@@ -40,7 +40,8 @@ class Run:
     checkpoint_dir = property(lambda self: self.path / "checkpoint")
     plots_dir = property(lambda self: self.path / "plots")
 
-    def _json(self, path: Path) -> dict[str, Any]:
+    def read_json(self, path: Path) -> dict[str, Any]:
+        """A JSON file of this run as a dict (empty if absent); invalid JSON is a one-line error naming the file."""
         if not path.exists():
             return {}
         try:
@@ -49,16 +50,16 @@ class Run:
             raise EmokitError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
 
     def config(self) -> dict[str, Any]:
-        return self._json(self.config_file)
+        return self.read_json(self.config_file)
 
     def metrics(self) -> dict[str, Any]:
-        return self._json(self.metrics_file)
+        return self.read_json(self.metrics_file)
 
     def metadata(self) -> dict[str, Any]:
-        return self._json(self.metadata_file)
+        return self.read_json(self.metadata_file)
 
     def status(self) -> dict[str, Any]:
-        return self._json(self.status_file) or {"state": "unknown"}
+        return self.read_json(self.status_file) or {"state": "unknown"}
 
     def spec(self) -> ModelSpec:
         if not self.spec_file.exists():
