@@ -95,6 +95,8 @@ def measure(run: Path, frames: int, warmup: int, runtime: str = "keras") -> dict
             image = decode_base64_to_image_array(sent)  # what gr.Image(type="numpy") does with a streamed frame
             decoded = time.perf_counter()
             result = handler.frame(image, "run", state if mode == "stream" else StreamState())
+            if not result.timings:
+                raise RuntimeError(f"the stream handler answered: {result.status}")
             encode_start = time.perf_counter()
             to_data_url(result.annotated)  # what the page receives
             done = time.perf_counter()
@@ -209,7 +211,7 @@ def main() -> None:
         child = ["--worker", backend, "--runtime", runtime, "--frames", str(args.frames), "--warmup", str(args.warmup)]
         if args.run:
             child += ["--run", args.run]
-        result = run_child(Path(__file__), child, env={"KERAS_BACKEND": backend}, pause=args.pause, timeout=600)
+        result = run_child(Path(__file__), child, env={"KERAS_BACKEND": backend}, pause=args.pause)
         if "error" in result:
             print(f"{backend} ({runtime}): failed\n{result['error']}", file=sys.stderr)
             continue

@@ -12,6 +12,7 @@ after exporting is never served by a stale model.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import threading
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ def export_litert(run: Run, registry: Registry, quantize: bool = False) -> Path:
     if not run.weights_file.exists():
         raise EmokitError(f"Run '{run.path}' has no trained weights yet (model.weights.h5); train or resume it first.")
     _, keras = load_keras(registry, "tensorflow")
+    digest = weights_digest(run)  # before loading: a run still training may replace the weights meanwhile
     model = build_model(run.spec(), keras)
     model.load_weights(run.weights_file)
     options: dict[str, Any] = {}
@@ -71,12 +73,22 @@ def export_litert(run: Run, registry: Registry, quantize: bool = False) -> Path:
 
         options["optimizations"] = [tf.lite.Optimize.DEFAULT]
     target = run.path / LITERT_FILE
+    # The record goes first and comes back last, so a crash in between leaves no record vouching
+    # for a model it does not describe.
+    (run.path / EXPORT_INFO_FILE).unlink(missing_ok=True)
     with atomic_path(target) as tmp:
         model.export(str(tmp), format="litert", verbose=False, **options)
+    if weights_digest(run) != digest:
+        raise EmokitError(f"The weights of run '{run.path}' changed while exporting (is it still training?); export again when it stops.")
     write_json(run.path / EXPORT_INFO_FILE, {
-        "format": "litert", "file": LITERT_FILE, "quantized": quantize, "weights_sha256": weights_digest(run),
+        "format": "litert", "file": LITERT_FILE, "quantized": quantize, "weights_sha256": digest,
     })
     return target
+
+
+def can_run_exports() -> bool:
+    """Whether a LiteRT interpreter (ai-edge-litert, or TensorFlow's) is installed."""
+    return any(importlib.util.find_spec(name) is not None for name in ("ai_edge_litert", "tensorflow"))
 
 
 def _interpreter_class() -> Any:
@@ -131,5 +143,6 @@ class LitePredictor(FaceClassifier):
             return np.zeros((0, len(self.class_names)), dtype=np.float32)
         with self._lock:
             return np.concatenate([
-                self._run(np.asarray(images[i:i + CHUNK], dtype=np.float32)) for i in range(0, len(images), CHUNK)
+                self._run(np.ascontiguousarray(images[i:i + CHUNK], dtype=self._input["dtype"]))
+                for i in range(0, len(images), CHUNK)
             ])

@@ -54,7 +54,22 @@ class HaarFaceDetector:
             minSize=(self.min_size, self.min_size),
         )
         boxes = [Box(int(x), int(y), int(w), int(h)) for x, y, w, h in np.reshape(found, (-1, 4))]
-        return sorted(boxes, key=lambda b: (-b.w * b.h, b.x, b.y))
+        return largest_first(boxes)
+
+
+def largest_first(boxes: list[Box]) -> list[Box]:
+    """Boxes by decreasing area (ties: left to right, top to bottom): the main face first."""
+    return sorted(boxes, key=lambda b: (-b.w * b.h, b.x, b.y))
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    width = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    height = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    return inter / (a.w * a.h + b.w * b.h - inter)
 
 
 def face_region(box: Box, shape: tuple[int, ...], margin: float = 0.2) -> Box:

@@ -99,7 +99,7 @@ class SpyHaar:
 
 def webcam_frame(shift=0):
     """The astronaut photograph's face in a 320x240 frame (the stream's detection size), moved ``shift`` px right."""
-    from skimage import data
+    data = pytest.importorskip("skimage.data")
 
     frame = np.full((240, 320, 3), 90, np.uint8)
     frame[:, 40 + shift:280 + shift] = cv2.resize(data.astronaut(), (240, 240), interpolation=cv2.INTER_AREA)
@@ -128,6 +128,38 @@ def test_tracking_detector_searches_everywhere_when_the_face_is_lost():
     assert tracker.detect(np.full((240, 320, 3), 90, np.uint8)) == []
     assert spy.searched[-2][0] < 120 and spy.searched[-1] == (240, 320)  # the region, then the whole frame
     assert track.boxes == []
+
+
+class BrightSquares:
+    """A real but trivial detector: every bright blob is a face (detection on any crop, no offsets known)."""
+
+    def detect(self, image):
+        gray = image if image.ndim == 2 else image[:, :, 0]
+        count, _, stats, _ = cv2.connectedComponentsWithStats((gray > 128).astype(np.uint8))
+        return [Box(int(x), int(y), int(w), int(h)) for x, y, w, h, _ in stats[1:count]]
+
+
+def squares(*boxes, shape=(240, 320)):
+    frame = np.zeros((*shape, 3), np.uint8)
+    for x, y, w, h in boxes:
+        frame[y:y + h, x:x + w] = 255
+    return frame
+
+
+def test_tracking_keeps_two_close_faces_apart():
+    tracker = TrackingDetector(BrightSquares(), FaceTrack())
+    first = tracker.detect(squares((100, 100, 40, 40), (150, 100, 40, 40)))
+    assert len(first) == 2
+    moved = tracker.detect(squares((103, 101, 40, 40), (153, 101, 40, 40)))
+    assert sorted((b.x, b.y) for b in moved) == [(103, 101), (153, 101)]  # each face once, none lost
+
+
+def test_tracking_restarts_on_a_new_frame_size():
+    track = FaceTrack()
+    tracker = TrackingDetector(BrightSquares(), track)
+    assert len(tracker.detect(squares((250, 180, 40, 40)))) == 1
+    small = tracker.detect(squares((10, 10, 30, 30), shape=(120, 160)))  # the old box lies outside this frame
+    assert small == [Box(10, 10, 30, 30)] and track.since_full == 0 and track.shape == (120, 160, 3)
 
 
 def test_stream_state_counts_frames_per_second():

@@ -16,7 +16,7 @@ def demo_command(
     port: Optional[int] = typer.Option(None, "--port", help="Port (default: the first free one from 7860)."),
     detector: str = typer.Option("haar", "--detector", help="Face detector plugin."),
     backend: Optional[str] = typer.Option(None, "--backend", help="Keras backend for the model."),
-    runtime: str = typer.Option("auto", "--runtime", help="keras, litert (the run's `emokit export`) or auto: the export when the run has a current one."),
+    runtime: str = typer.Option("auto", "--runtime", help="keras, litert (the run's `emokit export`) or auto: the export when the run has a current one and no --backend is given."),
     runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder (default: $EMOKIT_RUNS_DIR or ./runs)."),
     share: bool = typer.Option(False, "--share", help="Also create a public gradio.live link (off by default)."),
     max_file_size: str = typer.Option("20mb", "--max-file-size", help="Largest upload accepted."),

@@ -34,7 +34,7 @@ from emokit.demo.saliency import occlusion_map
 from emokit.faces import face_region
 from emokit.demo.stream import StreamHandler, StreamState
 from emokit.errors import EmokitError
-from emokit.predictor import FaceClassifier
+from emokit.predictor import FaceClassifier, check_runtime
 from emokit.preprocess import decode_image
 from emokit.registry import Registry, build_registry
 from emokit.runs import find_run
@@ -135,6 +135,7 @@ def build_demo(
     registry = registry or build_registry()
     detectors = detector_pool(registry, detector)  # an unknown detector fails now, not on the first photo
     choice = run_choices(runs_root, run)
+    check_runtime(runtime)  # a typo fails now, not on the first frame
     models = ModelCache(registry, backend, runtime=runtime)
 
     def load(name: str) -> FaceClassifier:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from emokit.errors import EmokitError
-from emokit.faces import face_region, faces_to_batch
+from emokit.faces import face_region, faces_to_batch, largest_first, overlap
 from emokit.predictor import FaceClassifier, FacePrediction, open_predictor
 from emokit.records import Box, FaceDetector
 from emokit.registry import Registry
@@ -71,10 +71,12 @@ TRACK_GROW = 0.5
 
 @dataclass
 class FaceTrack:
-    """Where the faces were in the previous frame (in the detector's coordinates) and frames since a full search."""
+    """Where the faces were in the previous frame (in the detector's coordinates), that frame's
+    shape, and frames since a full search."""
 
     boxes: list[Box] = field(default_factory=list)
     since_full: int = 0
+    shape: tuple[int, ...] = ()
 
 
 class TrackingDetector:
@@ -95,20 +97,29 @@ class TrackingDetector:
     def detect(self, image: np.ndarray) -> list[Box]:
         """Faces in ``image``, largest first; updates the track."""
         track = self.track
-        if track.boxes and track.since_full + 1 < self.refresh:
-            found = []
-            for box in track.boxes:
-                region = face_region(box, image.shape, self.grow)
-                hits = self.detector.detect(image[region.y:region.y + region.h, region.x:region.x + region.w])
-                if not hits:
-                    break  # lost: search the whole frame below
-                best = hits[0]  # largest first
-                found.append(Box(best.x + region.x, best.y + region.y, best.w, best.h))
-            else:
-                track.boxes, track.since_full = sorted(found, key=lambda b: (-b.w * b.h, b.x, b.y)), track.since_full + 1
+        if track.boxes and track.shape == image.shape and track.since_full + 1 < self.refresh:
+            found = self._follow(image)
+            if found is not None:
+                track.boxes, track.since_full = largest_first(found), track.since_full + 1
                 return list(track.boxes)
-        track.boxes, track.since_full = self.detector.detect(image), 0
+        # No track, a new frame size, a lost face, or time for a refresh: the whole frame.
+        track.boxes, track.since_full, track.shape = self.detector.detect(image), 0, image.shape
         return list(track.boxes)
+
+    def _follow(self, image: np.ndarray) -> list[Box] | None:
+        """Each tracked face near its last box, or None when one is lost."""
+        found: list[Box] = []
+        for box in self.track.boxes:
+            region = face_region(box, image.shape, self.grow)
+            hits = self.detector.detect(image[region.y:region.y + region.h, region.x:region.x + region.w])
+            hits = [Box(h.x + region.x, h.y + region.y, h.w, h.h) for h in hits]
+            # Two faces close together share search regions: a face already claimed is not taken twice.
+            hits = [h for h in hits if all(overlap(h, other) < 0.3 for other in found)]
+            if not hits:
+                return None
+            centre = (box.x + box.w / 2, box.y + box.h / 2)
+            found.append(min(hits, key=lambda h: (h.x + h.w / 2 - centre[0]) ** 2 + (h.y + h.h / 2 - centre[1]) ** 2))
+        return found
 
 
 class FixedBoxes:

@@ -19,6 +19,10 @@ from emokit.errors import EmokitError
 from emokit.predictor import FaceClassifier
 
 
+#: A gap this long between frames (seconds) starts a new stream: fps and face tracking restart.
+NEW_STREAM_GAP_S = 2.0
+
+
 @dataclass
 class StreamState:
     """Per-browser-session stream bookkeeping (kept in a ``gr.State``): frame count, recent frame times
@@ -31,9 +35,8 @@ class StreamState:
     def tick(self, now: float) -> float:
         """Count a frame answered at ``now`` (seconds); returns the frames per second over the last 30."""
         self.frames += 1
-        if self.times and now - self.times[-1] > 2.0:
+        if self.times and now - self.times[-1] > NEW_STREAM_GAP_S:
             self.times.clear()  # a new stream after a pause: do not average over the gap
-            self.track = FaceTrack()  # nor track faces across it
         self.times.append(now)
         if len(self.times) < 2:
             return 0.0
@@ -71,6 +74,8 @@ class StreamHandler:
         if not run_name:
             return FrameResult(image, None, "No run selected: train one first (see the Runs tab).", {})
         start = time.perf_counter()
+        if state.times and start - state.times[-1] > NEW_STREAM_GAP_S:
+            state.track = FaceTrack()  # a new stream after a pause: search the whole first frame
         try:
             predictor = self.load(run_name)
             detector = ScaledDetector(TrackingDetector(self.detectors.get(), state.track), self.detect_width)
