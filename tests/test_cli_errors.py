@@ -41,3 +41,10 @@ def test_bad_option_gives_one_clear_line(capsys, tmp_path, monkeypatch, args, me
     assert message in " ".join(err.split()), err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_error_text_with_brackets_is_printed_verbatim(capsys, tmp_path):
+    # Rich would swallow "[tensorflow]" in "pip install 'emokit[tensorflow]'" as a markup tag.
+    code, out, err = run_cli(capsys, "evaluate", str(tmp_path / "runs[tensorflow]"))
+    assert code == 2
+    assert "runs[tensorflow]" in err and "Traceback" not in err

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from emokit.cli import demo, describe, evaluate, export, plugins, predict, runs, train
 from emokit.cli.common import console_err
@@ -29,5 +30,6 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except EmokitError as exc:
-        console_err.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        # Escaped: messages hold text like 'emokit[tensorflow]' that rich would take for markup.
+        console_err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
