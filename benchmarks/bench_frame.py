@@ -29,10 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import FAST_ENV, REPO, fresh_run, run_child  # also puts the repository on sys.path
+from common import BACKENDS, FAST_ENV, REPO, fresh_run, installed_backends, run_child  # also puts the repository on sys.path
 
-BACKENDS = ("torch", "jax", "tensorflow")
-MODULES = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow"}
 STAGES = ("decode", "detect", "preprocess", "classify", "annotate")
 TARGET_MS = 15.0
 
@@ -200,7 +198,7 @@ def main() -> None:
     elif not fast:
         found = find_or_train_run(fast)
         args.run = str(found) if found else None
-    backends = args.backend or [b for b in BACKENDS if importlib.util.find_spec(MODULES[b]) is not None]
+    backends = args.backend or installed_backends()
     # Keras on each backend, then the LiteRT export the demo serves by default (converted through
     # TensorFlow, so it needs TensorFlow and ai-edge-litert installed).
     jobs = [(b, "keras") for b in backends]
