@@ -20,16 +20,15 @@ from __future__ import annotations
 import argparse
 import base64
 import importlib.util
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import BACKENDS, FAST_ENV, REPO, fresh_run, installed_backends, run_child  # also puts the repository on sys.path
+from common import (BACKENDS, FAST_ENV, RESULTS, command_line, emit, fresh_run, installed_backends, run_child,
+                    write_results)  # also puts the repository on sys.path
 
 STAGES = ("decode", "detect", "preprocess", "classify", "annotate")
 TARGET_MS = 15.0
@@ -143,13 +142,14 @@ def worker(args: argparse.Namespace) -> None:
 
     for key, value in INFERENCE_THREAD_ENV.items():
         os.environ.setdefault(key, value)
-    run = Path(args.run) if args.run else untrained_run(Path(tempfile.mkdtemp(prefix="emokit-bench-run-")))
-    if args.runtime == "litert":
-        run = exported_copy(run)
-    print("RESULT " + json.dumps(measure(run, args.frames, args.warmup, args.runtime)), flush=True)
+    with tempfile.TemporaryDirectory(prefix="emokit-bench-frame-") as scratch:  # removed when measured
+        run = Path(args.run) if args.run else untrained_run(Path(scratch, "run"))
+        if args.runtime == "litert":
+            run = exported_copy(run, Path(scratch))
+        emit(measure(run, args.frames, args.warmup, args.runtime))
 
 
-def exported_copy(run: Path) -> Path:
+def exported_copy(run: Path, scratch: Path) -> Path:
     """``run`` itself if it has a current LiteRT export, else a temporary copy exported here (runs are never changed)."""
     import shutil
 
@@ -159,7 +159,7 @@ def exported_copy(run: Path) -> Path:
 
     if has_current_export(Run(run)):
         return run
-    copy = Path(tempfile.mkdtemp(prefix="emokit-bench-export-")) / run.name
+    copy = scratch / "export" / run.name
     shutil.copytree(run, copy, ignore=shutil.ignore_patterns("checkpoint", "evaluations", "plots"))
     export_litert(Run(copy), build_registry())
     return copy
@@ -179,7 +179,7 @@ def main() -> None:
     parser.add_argument("--backend", action="append", choices=BACKENDS, help="Backend(s) to measure (default: all installed).")
     parser.add_argument("--frames", type=int, default=None)
     parser.add_argument("--warmup", type=int, default=None)
-    parser.add_argument("--out", type=Path, default=REPO / ".benchmarks" / "bench_frame.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "bench_frame.json")
     parser.add_argument("--pause", type=int, help="PID to SIGSTOP while each child measures (SIGCONT after)")
     parser.add_argument("--no-litert", action="store_true", help="Skip the LiteRT row (the run's `emokit export`).")
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
@@ -221,17 +221,10 @@ def main() -> None:
         predict = result["model_predict_median_ms"]
         print(f"{'':>23}[Haar on full 640x480: {result['haar_full_640_median_ms']:.2f} ms"
               + (f"; model.predict: {predict:.1f} ms]" if predict is not None else "]"), flush=True)
-    record = {
-        "run": args.run or "untrained small_cnn (fast mode)",
-        "fast": fast,
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
-        "target_total_ms": TARGET_MS,
-        "results": results,
-        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2))
-    print(f"written to {args.out}")
+    path = write_results("bench_frame", {"command": command_line("bench_frame.py"),
+                                         "run": args.run or "untrained small_cnn (fast mode)",
+                                         "target_total_ms": TARGET_MS, "results": results}, args.out)
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

@@ -47,8 +47,9 @@ def worker(args: argparse.Namespace) -> None:
     backend, keras = load_keras(registry, args.worker)
     rng = np.random.default_rng(0)
     rows = []
+    scratch = tempfile.TemporaryDirectory(prefix="emokit-bench-inference-")  # removed when the worker exits
     for arch in args.arch:
-        run = Run(fresh_run(Path(tempfile.mkdtemp(prefix=f"emokit-inference-{arch}-")), arch, registry, keras))
+        run = Run(fresh_run(Path(scratch.name, arch), arch, registry, keras))
         predictors = [Predictor(run, registry, backend.name)]
         if backend.name == "tensorflow" and importlib.util.find_spec("ai_edge_litert") is not None:
             from emokit.export import LitePredictor, export_litert

@@ -121,8 +121,9 @@ def worker(args: argparse.Namespace) -> None:
                     time_ms(lite_call(it, face), repeat, warmup), default_path=threads is None,
                     input=str(it.get_input_details()[0]["dtype"].__name__))
 
+    scratch = tempfile.TemporaryDirectory(prefix="emokit-bench-peer-")  # removed when the worker exits
     for arch in args.arch:
-        run = fresh_run(Path(tempfile.mkdtemp(prefix=f"emokit-peer-{arch}-")), arch, registry, keras)
+        run = fresh_run(Path(scratch.name, arch), arch, registry, keras)
         predictor = Predictor(Run(run), registry, backend.name)
         face8 = rng.integers(0, 256, (1, 48, 48, 1), dtype=np.uint8)
         row(f"emokit {arch}", "Keras, Predictor.probabilities", time_ms(lambda: predictor.probabilities(face8), repeat, warmup))

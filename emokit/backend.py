@@ -2,7 +2,8 @@
 
 Order: the ``--backend`` flag, else ``KERAS_BACKEND``, else the first installed of
 torch, tensorflow, jax. Keras reads its backend once per process, so asking for a different
-backend after Keras is imported is an error, not a silent mismatch.
+backend after Keras is imported is an error, not a silent mismatch. The same holds for a backend's
+per-model training environment (a kernel cap): it must be in place before the backend first runs.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import importlib.util
 import os
 import sys
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from emokit.errors import EmokitError
 from emokit.records import BackendRecord
 from emokit.registry import Registry
+
+if TYPE_CHECKING:
+    from emokit.spec import ModelSpec
 
 #: Tried in this order when neither the flag nor KERAS_BACKEND names a backend.
 DEFAULT_ORDER = ("torch", "tensorflow", "jax")
@@ -42,8 +47,16 @@ def resolve_backend(registry: Registry, requested: str | None = None) -> Backend
     raise EmokitError(f"No Keras backend is installed. Install one: {lines}")
 
 
-def activate(record: BackendRecord) -> ModuleType:
-    """Apply the backend's environment, import Keras on it, and return the ``keras`` module."""
+def environment_for(record: BackendRecord, spec: ModelSpec | None = None) -> dict[str, str]:
+    """The environment ``record`` sets before its import, for training ``spec`` (``None``: any model)."""
+    environment = dict(record.environment)
+    if record.training_environment is not None:
+        environment.update(record.training_environment(spec))
+    return environment
+
+
+def activate(record: BackendRecord, spec: ModelSpec | None = None) -> ModuleType:
+    """Apply the backend's environment (for training ``spec``), import Keras on it, return ``keras``."""
     if "keras" in sys.modules:
         keras = sys.modules["keras"]
         active = keras.backend.backend()
@@ -51,16 +64,31 @@ def activate(record: BackendRecord) -> ModuleType:
             raise EmokitError(
                 f"Keras is already running on '{active}' in this process; start a new process for backend '{record.name}'."
             )
+        if spec is not None:
+            _check_training_environment(record, spec)
         return keras
     os.environ["KERAS_BACKEND"] = record.name
-    for key, value in record.environment.items():
+    for key, value in environment_for(record, spec).items():
         os.environ.setdefault(key, value)
     import keras  # noqa: PLC0415 - imported here, after the backend is chosen, on purpose
 
     return keras
 
 
-def load_keras(registry: Registry, requested: str | None = None) -> tuple[BackendRecord, ModuleType]:
-    """Resolve and activate in one step."""
+def _check_training_environment(record: BackendRecord, spec: ModelSpec) -> None:
+    """Refuse to train a model that needs a setting this process started without (after an uncapped one)."""
+    if record.training_environment is None:
+        return
+    for key, value in record.training_environment(spec).items():
+        if key not in os.environ:  # a value the user set, even another one, is the user's choice
+            raise EmokitError(
+                f"Training '{spec.name}' on '{record.name}' needs {key}={value}, which this process started without; "
+                f"train it in a new process, or set {key}={value} before starting Python."
+            )
+
+
+def load_keras(registry: Registry, requested: str | None = None,
+               spec: ModelSpec | None = None) -> tuple[BackendRecord, ModuleType]:
+    """Resolve and activate in one step; ``spec`` is the model about to be trained, if known."""
     record = resolve_backend(registry, requested)
-    return record, activate(record)
+    return record, activate(record, spec)

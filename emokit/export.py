@@ -21,7 +21,7 @@ import numpy as np
 
 from emokit.atomic import atomic_path, write_json
 from emokit.errors import EmokitError
-from emokit.predictor import FaceClassifier
+from emokit.predictor import FaceClassifier, in_chunks
 from emokit.registry import Registry
 from emokit.runs import Run
 
@@ -45,10 +45,16 @@ def export_info(run: Run) -> dict[str, Any]:
     return run.read_json(run.path / EXPORT_INFO_FILE)
 
 
+def current_export(run: Run) -> dict[str, Any] | None:
+    """The run's export record if its LiteRT export was made from its current weights, else ``None``."""
+    info = export_info(run)
+    current = bool(info) and (run.path / LITERT_FILE).exists() and run.weights_file.exists() and info.get("weights_sha256") == weights_digest(run)
+    return info if current else None
+
+
 def has_current_export(run: Run) -> bool:
     """Whether the run has a LiteRT export made from its current weights."""
-    info = export_info(run)
-    return bool(info) and (run.path / LITERT_FILE).exists() and run.weights_file.exists() and info.get("weights_sha256") == weights_digest(run)
+    return current_export(run) is not None
 
 
 def export_litert(run: Run, registry: Registry, quantize: bool = False) -> Path:
@@ -113,15 +119,18 @@ class LitePredictor(FaceClassifier):
     thread-safe), which costs nothing at a fraction of a millisecond per call.
     """
 
-    def __init__(self, run: Run, threads: int = 1) -> None:
+    def __init__(self, run: Run, record: dict[str, Any] | None = None, threads: int = 1) -> None:
+        """``record``: the run's export record as :func:`current_export` just returned it (saves hashing
+        the weights a second time); without it the export is checked here."""
         self.run = run
         self.spec = run.spec()
         path = run.path / LITERT_FILE
         if not path.exists():
             raise EmokitError(f"Run '{run.path}' has no LiteRT export; run `emokit export {run.path}` first.")
-        if not has_current_export(run):
+        record = record or current_export(run)
+        if record is None:
             raise EmokitError(f"The LiteRT export of run '{run.path}' was not made from its current weights; run `emokit export {run.path}` again.")
-        self.label = "litert-int8" if export_info(run).get("quantized") else "litert"
+        self.label = "litert-int8" if record.get("quantized") else "litert"
         self._interpreter = _interpreter_class()(model_path=str(path), num_threads=threads)
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
@@ -139,10 +148,6 @@ class LitePredictor(FaceClassifier):
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Probabilities for uint8 model-input images (N, H, W, C)."""
-        if len(images) == 0:
-            return np.zeros((0, len(self.class_names)), dtype=np.float32)
         with self._lock:
-            return np.concatenate([
-                self._run(np.ascontiguousarray(images[i:i + CHUNK], dtype=self._input["dtype"]))
-                for i in range(0, len(images), CHUNK)
-            ])
+            return in_chunks(images, len(self.class_names),
+                             lambda batch: self._run(np.ascontiguousarray(batch, dtype=self._input["dtype"])), CHUNK)

@@ -10,8 +10,8 @@ run's LiteRT export.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,15 +37,19 @@ class FacePrediction:
         return max(self.probabilities, key=self.probabilities.get)
 
 
+def in_chunks(images: np.ndarray, classes: int, classify: Callable[[np.ndarray], np.ndarray],
+              size: int = 256) -> np.ndarray:
+    """``classify`` over ``images`` in chunks of at most ``size`` (bounded memory for a whole split),
+    as one float32 array; no images give an empty (0, classes) array."""
+    if len(images) == 0:
+        return np.zeros((0, classes), dtype=np.float32)
+    return np.concatenate([classify(images[i:i + size]) for i in range(0, len(images), size)]).astype(np.float32)
+
+
 def probabilities(model: Any, keras: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Class probabilities for uint8 images (N, H, W, C), computed by direct model calls in chunks."""
-    if len(images) == 0:
-        return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
-    chunks = []
-    for start in range(0, len(images), batch_size):
-        batch = np.asarray(images[start:start + batch_size], dtype=np.float32)
-        chunks.append(keras.ops.convert_to_numpy(_call(model, keras, batch)))
-    return np.concatenate(chunks).astype(np.float32)
+    return in_chunks(images, model.output_shape[-1], lambda batch: keras.ops.convert_to_numpy(
+        _call(model, keras, np.asarray(batch, dtype=np.float32))), batch_size)
 
 
 def _call(model: Any, keras: Any, batch: np.ndarray) -> Any:
@@ -188,11 +192,14 @@ RUNTIMES = ("keras", "litert", "auto")
 
 def open_predictor(run: Run, registry: Registry, backend: str | None = None, runtime: str = "keras") -> FaceClassifier:
     """Load ``run``'s model with ``runtime`` (see :data:`RUNTIMES`); ``backend`` applies to Keras."""
-    from emokit.export import LitePredictor, can_run_exports, has_current_export  # noqa: PLC0415
+    from emokit.export import LitePredictor, can_run_exports, current_export  # noqa: PLC0415
 
     check_runtime(runtime)
-    if runtime == "litert" or (runtime == "auto" and backend is None and can_run_exports() and has_current_export(run)):
+    if runtime == "litert":
         return LitePredictor(run)
+    record = current_export(run) if runtime == "auto" and backend is None and can_run_exports() else None
+    if record is not None:
+        return LitePredictor(run, record)
     return Predictor(run, registry, backend)
 
 

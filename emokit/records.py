@@ -53,6 +53,10 @@ class BackendRecord:
     install: str
     #: Environment variables set (if not already set) before the backend library is imported.
     environment: Mapping[str, str] = field(default_factory=dict)
+    #: Environment that depends on the model about to be trained (a kernel cap that only models with a
+    #: crashing layer need), set like ``environment``. Called with ``None`` when the model is not known,
+    #: so that answer must suit every model.
+    training_environment: Callable[[ModelSpec | None], Mapping[str, str]] | None = None
     #: Extra keyword arguments for ``keras.Model.compile`` on this backend (e.g. ``jit_compile``).
     compile_options: Mapping[str, Any] = field(default_factory=dict)
 

@@ -9,6 +9,7 @@ on purpose: every backend must build every node the same way.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Literal, Union
 
@@ -118,6 +119,17 @@ class Residual:
 
 
 Node = Union[Conv, SeparableConv, BatchNorm, Activation, Pool, GlobalPool, Dropout, Flatten, Dense, Residual]
+
+
+def walk(nodes: Iterable[Node]) -> Iterator[Node]:
+    """Every node, depth first, including those inside residual bodies and shortcuts."""
+    for node in nodes:
+        yield node
+        if isinstance(node, Residual):
+            yield from walk(node.body)
+            yield from walk(node.shortcut)
+
+
 NODE_TYPES: dict[str, type] = {
     t.kind: t for t in (Conv, SeparableConv, BatchNorm, Activation, Pool, GlobalPool, Dropout, Flatten, Dense, Residual)
 }

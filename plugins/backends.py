@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from emokit import hookimpl
 from emokit.records import BackendRecord
+from emokit.spec import Conv, ModelSpec, walk
+
+AVX2_CAP = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
+
+
+def onednn_cap_for(spec: ModelSpec | None) -> Mapping[str, str]:
+    """Cap oneDNN at AVX2 to train a model with a strided 1x1 convolution, or any model not known yet.
+
+    torch 2.13's oneDNN can segfault in the backward pass of a 1x1 stride-2 convolution (mini-Xception's
+    and resnet_fer's shortcuts) with AVX-512 kernels, and TensorFlow's crashed training mini-Xception
+    here (general protection fault in tf_Compute); AVX2 avoids both. The cap costs 20-60% of training
+    speed, so models without such a layer (small_cnn, vgg_fer) train uncapped. Inference runs no
+    backward pass and is never refused for it (see ``emokit.backend.activate``).
+    """
+    if spec is None:
+        return AVX2_CAP
+    strided_pointwise = any(isinstance(n, Conv) and n.kernel_size == 1 and n.stride > 1 for n in walk(spec.layers))
+    return AVX2_CAP if strided_pointwise else {}
 
 
 @hookimpl
@@ -15,18 +35,16 @@ def emokit_backends() -> list[BackendRecord]:
             summary="PyTorch (default); CPU wheel: pip install torch==2.13.0",
             module="torch",
             install="pip install 'emokit[torch]'  (CPU build: pip install torch==2.13.0)",
-            # torch 2.13's oneDNN can segfault in the backward pass of a 1x1 stride-2 convolution
-            # (mini-Xception's shortcuts) with AVX-512 kernels; capping the ISA at AVX2 avoids it.
-            environment={"ONEDNN_MAX_CPU_ISA": "AVX2"},
+            training_environment=onednn_cap_for,
         ),
         BackendRecord(
             name="tensorflow",
             summary="TensorFlow (CPU); fastest training on CPU here, XLA off",
             module="tensorflow",
             install="pip install 'emokit[tensorflow]'",
-            # TensorFlow's CPU kernels use oneDNN too; mini-Xception training crashed here (general
-            # protection fault in tf_Compute) without the same AVX2 cap the torch backend needs.
-            environment={"TF_CPP_MIN_LOG_LEVEL": "2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+            environment={"TF_CPP_MIN_LOG_LEVEL": "2"},
+            # TensorFlow's CPU kernels use oneDNN too, with the same crash for the same models.
+            training_environment=onednn_cap_for,
             # XLA makes convolution training ~5x slower on CPU; plain TF graphs are faster.
             compile_options={"jit_compile": False},
         ),

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from emokit import FER_CLASSES
 from emokit.anatomy import anatomy
 from emokit.backend import load_keras
 from emokit.builder import build_model

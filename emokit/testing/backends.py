@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emokit.backend import is_installed
+from emokit.backend import environment_for, is_installed
 from emokit.records import BackendRecord
 from emokit.testing.results import CheckResult
 
@@ -71,7 +71,7 @@ def _outcome(plugin: str, kind: str, name: str, check: str, found: dict[str, Any
 def _run_worker(job: BackendJob, backend: BackendRecord) -> dict[str, Any] | str:
     """The worker's result, or a one-line reason it produced none."""
     payload = {
-        "backend": {"name": backend.name, "module": backend.module, "environment": dict(backend.environment)},
+        "backend": {"name": backend.name, "module": backend.module, "environment": environment_for(backend)},  # any spec: the strictest
         "architectures": [{"name": name, "specs": specs} for _, name, specs in job.architectures],
         "augmentations": [{"name": name, "build": ref, "options": json.loads(options)}
                           for _, name, ref, options in job.augmentations],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import os
 import platform
 import signal
 import time
@@ -17,7 +18,7 @@ from rich.console import Console
 
 import emokit
 from emokit.atomic import write_json, write_text
-from emokit.backend import load_keras
+from emokit.backend import activate, environment_for, resolve_backend
 from emokit.builder import build_model
 from emokit.data import open_dataset
 from emokit.errors import EmokitError
@@ -25,7 +26,7 @@ from emokit.evaluation import evaluate_splits
 from emokit.options import parse_named, parse_options
 from emokit.plots import plot_curves
 from emokit.predictor import probabilities
-from emokit.records import DataRequest, Dataset
+from emokit.records import BackendRecord, DataRequest, Dataset
 from emokit.registry import Registry
 from emokit.runs import Run, runs_root
 from emokit.spec import ModelSpec
@@ -143,7 +144,7 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
     """Run a whole training (or resume one) and write everything into the run directory. Returns the run."""
     console = console or Console()
     validate(config, registry)
-    backend, keras = load_keras(registry, config.backend)
+    backend = resolve_backend(registry, config.backend)
     config = TrainConfig.from_dict({**config.to_dict(), "backend": backend.name})
     timings: dict[str, float] = dict(resume.metadata().get("timings", {})) if resume else {}
 
@@ -158,6 +159,7 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
         f"{s} {len(d):,}" for s, d in dataset.splits.items()) + (f" ({dataset.skipped} unreadable skipped)" if dataset.skipped else ""))
 
     spec = spec_for_options(registry, config, dataset.class_names)
+    keras = activate(backend, spec)  # after the spec: some models need a backend setting (a kernel cap)
 
     run = resume or new_run_dir(config, runs_root(root), backend.name)
     if resume is None:
@@ -185,7 +187,7 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
         console.print(f"Resuming [bold]{run.name}[/] after epoch {state['epoch']} (best val accuracy {state['best_val_accuracy']:.3f}).")
     state = state or {"epoch": 0, "best_val_accuracy": -1.0, "best_epoch": 0, "history": {}, "stopped_early": False}
     write_json(run.status_file, {"state": "running", "epoch": state["epoch"]})
-    _write_metadata(run, config, dataset, registry, backend.name, keras, timings)
+    _write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
 
     from emokit.training.callbacks import make_callbacks  # noqa: PLC0415
 
@@ -207,7 +209,7 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
                 )
     except KeyboardInterrupt:
         timings["train_s"] = timings.get("train_s", 0.0) + time.perf_counter() - fit_started
-        _write_metadata(run, config, dataset, registry, backend.name, keras, timings)
+        _write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
         write_json(run.status_file, {"state": "interrupted", "epoch": state["epoch"]})
         raise TrainingInterrupted(
             f"Training interrupted after epoch {state['epoch']}; the checkpoint is kept. Resume with: emokit train --resume {run.path}"
@@ -226,7 +228,7 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
     })
     plot_curves({run.name: state["history"]}, run.plots_dir / "curves.png")
     timings["total_s"] = time.perf_counter() - started
-    _write_metadata(run, config, dataset, registry, backend.name, keras, timings)
+    _write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
     write_json(run.status_file, {"state": "completed", "epoch": state["epoch"]})
     return run
 
@@ -251,15 +253,18 @@ def _with_augmentations(keras: Any, registry: Registry, core: Any, config: Train
     return keras.Model(inputs, core(x), name=f"{core.name}_train")
 
 
-def _write_metadata(run: Run, config: TrainConfig, dataset: Dataset, registry: Registry, backend: str, keras: Any,
-                    timings: dict[str, float]) -> None:
+def _write_metadata(run: Run, config: TrainConfig, dataset: Dataset, registry: Registry, backend: BackendRecord,
+                    spec: ModelSpec, keras: Any, timings: dict[str, float]) -> None:
     used = [("architecture", config.arch), *(("augmentation", name) for name, _ in config.augmentations)]
     plugins = {(kind if kind == "architecture" else f"augmentation:{name}"):
                f"{registry.provider(kind, name).package}:{registry.provider(kind, name).name}" for kind, name in used}
-    backend_module = importlib.import_module(registry.get("backend", backend).module)
+    backend_module = importlib.import_module(backend.module)
+    # The settings the backend may apply, as this process has them: a kernel cap changes speed.
+    settings = sorted({*environment_for(backend), *environment_for(backend, spec)})
     write_json(run.metadata_file, {
-        "emokit": emokit.__version__, "keras": keras.__version__, "backend": backend,
+        "emokit": emokit.__version__, "keras": keras.__version__, "backend": backend.name,
         "backend_version": getattr(backend_module, "__version__", "?"), "python": platform.python_version(),
+        "environment": {key: os.environ.get(key) for key in settings},
         "machine": platform.machine(), "dataset": dataset.name, "dataset_source": dataset.source,
         "dataset_fingerprint": dataset.fingerprint, "class_names": list(dataset.class_names),
         "split_sizes": {s: len(d) for s, d in dataset.splits.items()}, "seed": config.seed,

@@ -1,0 +1,73 @@
+"""The oneDNN kernel cap: set to train models with a strided 1x1 convolution (the torch 2.13 segfault),
+left off for the others, and never silently missing when a process that started uncapped trains one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from emokit import FER_CLASSES
+from emokit.backend import environment_for
+from emokit.registry import build_registry
+from emokit_plugins.backends import onednn_cap_for
+
+CAP = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
+
+
+def spec_of(arch: str):
+    record = build_registry().get("architecture", arch)
+    return record.build(input_shape=(48, 48, 1), class_names=FER_CLASSES, **record.options)
+
+
+@pytest.mark.parametrize(("arch", "capped"), [("small_cnn", False), ("vgg_fer", False),
+                                              ("mini_xception", True), ("resnet_fer", True)])
+def test_only_models_with_a_strided_pointwise_conv_are_capped(arch, capped):
+    assert dict(onednn_cap_for(spec_of(arch))) == (CAP if capped else {})
+
+
+def test_an_unknown_model_gets_the_cap_on_torch_and_tensorflow_not_jax():
+    registry = build_registry()
+    assert environment_for(registry.get("backend", "torch")) == CAP
+    assert environment_for(registry.get("backend", "tensorflow")) == {"TF_CPP_MIN_LOG_LEVEL": "2", **CAP}
+    assert environment_for(registry.get("backend", "jax")) == {}
+    assert environment_for(registry.get("backend", "tensorflow"), spec_of("vgg_fer")) == {"TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+SCRIPT = """
+import json, os
+from emokit import FER_CLASSES
+from emokit.backend import activate
+from emokit.errors import EmokitError
+from emokit.registry import build_registry
+
+registry = build_registry()
+def spec(arch):
+    record = registry.get("architecture", arch)
+    return record.build(input_shape=(48, 48, 1), class_names=FER_CLASSES, **record.options)
+
+torch = registry.get("backend", "torch")
+out = {}
+activate(torch, spec("small_cnn"))
+out["after_small_cnn"] = os.environ.get("ONEDNN_MAX_CPU_ISA")
+activate(torch)  # inference (no spec) needs no cap: no error
+try:
+    activate(torch, spec("mini_xception"))
+    out["error"] = None
+except EmokitError as exc:
+    out["error"] = str(exc)
+print(json.dumps(out))
+"""
+
+
+def test_a_process_started_uncapped_refuses_to_train_a_model_that_needs_the_cap():
+    env = {k: v for k, v in os.environ.items() if k not in ("ONEDNN_MAX_CPU_ISA", "KERAS_BACKEND")}
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["after_small_cnn"] is None
+    assert out["error"] == ("Training 'mini_xception' on 'torch' needs ONEDNN_MAX_CPU_ISA=AVX2, which this process "
+                            "started without; train it in a new process, or set ONEDNN_MAX_CPU_ISA=AVX2 before starting Python.")
