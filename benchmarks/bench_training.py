@@ -282,17 +282,15 @@ def profile_torch(model, optimizer, loss_fn, xt, yt, steps: int = 6) -> dict:
 def training_environment(backend: str, archs: list[str]) -> dict[str, str]:
     """What emokit's backend plugin sets before importing the backend to train ``archs`` (the strictest
     of them: they share one process). Only emokit's registry is imported, never Keras."""
-    from emokit import FER_CLASSES
     from emokit.backend import environment_for
     from emokit.registry import build_registry
+    from emokit.specs import spec_for
 
     registry = build_registry()
     record = registry.get("backend", backend)
     environment: dict[str, str] = {}
     for arch in archs:
-        architecture = registry.get("architecture", arch)
-        spec = architecture.build(input_shape=(48, 48, 1), class_names=FER_CLASSES, **architecture.options)
-        environment.update(environment_for(record, spec))
+        environment.update(environment_for(record, spec_for(registry, arch)))
     return environment
 
 

@@ -87,8 +87,7 @@ def _check_training_environment(record: BackendRecord, spec: ModelSpec) -> None:
             )
 
 
-def load_keras(registry: Registry, requested: str | None = None,
-               spec: ModelSpec | None = None) -> tuple[BackendRecord, ModuleType]:
-    """Resolve and activate in one step; ``spec`` is the model about to be trained, if known."""
+def load_keras(registry: Registry, requested: str | None = None) -> tuple[BackendRecord, ModuleType]:
+    """Resolve and activate in one step, for any model (training resolves, then activates with its spec)."""
     record = resolve_backend(registry, requested)
-    return record, activate(record, spec)
+    return record, activate(record)

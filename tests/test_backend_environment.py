@@ -10,17 +10,16 @@ import sys
 
 import pytest
 
-from emokit import FER_CLASSES
 from emokit.backend import environment_for
 from emokit.registry import build_registry
+from emokit.specs import spec_for
 from emokit_plugins.backends import onednn_cap_for
 
 CAP = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
 def spec_of(arch: str):
-    record = build_registry().get("architecture", arch)
-    return record.build(input_shape=(48, 48, 1), class_names=FER_CLASSES, **record.options)
+    return spec_for(build_registry(), arch)
 
 
 @pytest.mark.parametrize(("arch", "capped"), [("small_cnn", False), ("vgg_fer", False),
@@ -39,15 +38,14 @@ def test_an_unknown_model_gets_the_cap_on_torch_and_tensorflow_not_jax():
 
 SCRIPT = """
 import json, os
-from emokit import FER_CLASSES
 from emokit.backend import activate
 from emokit.errors import EmokitError
 from emokit.registry import build_registry
+from emokit.specs import spec_for
 
 registry = build_registry()
 def spec(arch):
-    record = registry.get("architecture", arch)
-    return record.build(input_shape=(48, 48, 1), class_names=FER_CLASSES, **record.options)
+    return spec_for(registry, arch)
 
 torch = registry.get("backend", "torch")
 out = {}
