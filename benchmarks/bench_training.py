@@ -12,6 +12,13 @@ Variants, each with the same network, data, batch size (64), Adam 1e-3 and cross
                   same compile options as emokit (TensorFlow: ``jit_compile=False``), one timing callback.
 * ``fit_default`` TensorFlow only: ``model.fit`` with Keras defaults (``jit_compile="auto"`` = XLA).
 * ``torch_loop``  the same network as a ``torch.nn.Module`` and a hand-written loop (Adam, CE on logits).
+* ``emokit_bf16`` ``emokit`` with ``precision="mixed_bfloat16"`` (``emokit train --precision mixed_bfloat16``):
+                  bfloat16 compute, float32 weights.
+* ``torch_loop_bf16`` ``torch_loop`` under ``torch.autocast("cpu", dtype=torch.bfloat16)``: what a PyTorch
+                  user would write for the same speed-up, so bfloat16 is compared with bfloat16.
+
+bfloat16 rows are also set against a bfloat16 roofline (torch's bfloat16 matmul FLOP/s), since the
+float32 peak is not the machine's limit for them.
 
 Every variant runs with the environment emokit's backend plugin sets to train that architecture
 (``emokit.backend.environment_for``): oneDNN capped at AVX2 for mini_xception (its 1x1 stride-2
@@ -45,7 +52,8 @@ from pathlib import Path
 from common import command_line, emit, fast, installed_backends, run_child, write_results
 
 ARCHS = ("small_cnn", "mini_xception")
-KERAS_VARIANTS = ("emokit", "fit")
+KERAS_VARIANTS = ("emokit", "fit", "emokit_bf16")
+VARIANTS = (*KERAS_VARIANTS, "fit_default", "torch_loop", "torch_loop_bf16")
 #: Batch size of every variant; EMOKIT_BENCH_BATCH overrides it (children inherit it).
 BATCH = int(os.environ.get("EMOKIT_BENCH_BATCH", "64"))
 VAL_IMAGES = 64
@@ -75,7 +83,7 @@ def summarize(epoch_seconds: list[float], images: int) -> dict:
 # ---------------------------------------------------------------- emokit's own path
 
 
-def run_emokit(backend: str, arch: str, images: int, epochs: int) -> dict:
+def run_emokit(backend: str, arch: str, images: int, epochs: int, precision: str = "float32") -> dict:
     from rich.console import Console
 
     from emokit import FER_CLASSES, hookimpl
@@ -97,7 +105,7 @@ def run_emokit(backend: str, arch: str, images: int, epochs: int) -> dict:
 
     registry = build_registry(extra_plugins=[("bench_random", RandomData())])
     config = TrainConfig(arch=arch, dataset="bench_random", backend=backend, epochs=epochs, batch_size=BATCH,
-                         patience=epochs + 1)
+                         patience=epochs + 1, precision=precision)
     # A terminal console, as `emokit train` in a shell: the live progress bars are rendered (to /dev/null).
     with open(os.devnull, "w") as sink, tempfile.TemporaryDirectory(prefix="emokit-bench-runs-") as root:
         console = Console(file=sink, force_terminal=True, width=120)
@@ -222,7 +230,7 @@ def torch_model(arch: str):
     return torch.nn.Sequential(*layers)
 
 
-def run_torch_loop(arch: str, images: int, epochs: int, profile: bool = False) -> dict:
+def run_torch_loop(arch: str, images: int, epochs: int, profile: bool = False, bf16: bool = False) -> dict:
     import torch
 
     torch.manual_seed(0)
@@ -241,30 +249,33 @@ def run_torch_loop(arch: str, images: int, epochs: int, profile: bool = False) -
         order = torch.randperm(images)
         for start in range(0, images, BATCH):
             idx = order[start:start + BATCH]
-            loss = loss_fn(model(xt[idx]), yt[idx])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = loss_fn(model(xt[idx]), yt[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             model(xvt).argmax(1)
         seconds.append(time.perf_counter() - started)
     result = {**summarize(seconds, images), "params": sum(p.numel() for p in model.parameters()),
               "threads": torch.get_num_threads()}
     if profile:
-        result["profile"] = profile_torch(model, optimizer, loss_fn, xt, yt)
+        result["profile"] = profile_torch(model, optimizer, loss_fn, xt, yt, bf16)
     return result
 
 
-def profile_torch(model, optimizer, loss_fn, xt, yt, steps: int = 6) -> dict:
+def profile_torch(model, optimizer, loss_fn, xt, yt, bf16: bool, steps: int = 6) -> dict:
     """Where a training step's time goes: torch.profiler's top operators by self CPU time."""
+    import torch
     from torch.profiler import ProfilerActivity, profile
 
     model.train()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for step in range(steps):
             idx = slice(step * BATCH, (step + 1) * BATCH)
-            loss = loss_fn(model(xt[idx]), yt[idx])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = loss_fn(model(xt[idx]), yt[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -307,12 +318,14 @@ def worker(args: argparse.Namespace) -> None:
         for variant in args.variant:
             started = time.perf_counter()
             try:
-                if variant == "emokit":
-                    row = run_emokit(backend, arch, args.images, args.epochs)
+                if variant in ("emokit", "emokit_bf16"):
+                    precision = "mixed_bfloat16" if variant == "emokit_bf16" else "float32"
+                    row = run_emokit(backend, arch, args.images, args.epochs, precision)
                 elif variant in ("fit", "fit_default"):
                     row = run_fit(backend, arch, args.images, args.epochs, defaults=variant == "fit_default")
                 else:
-                    row = run_torch_loop(arch, args.images, args.epochs, profile=args.profile)
+                    row = run_torch_loop(arch, args.images, args.epochs, profile=args.profile,
+                                         bf16=variant == "torch_loop_bf16")
             except Exception as exc:  # noqa: BLE001 - reported in the results, not fatal to the others
                 row = {"error": f"{type(exc).__name__}: {exc}"}
             name = f"{variant}_avx2" if args.isa_cap else variant
@@ -337,6 +350,7 @@ def plan(backends: list[str], is_fast: bool) -> list[tuple[str, list[str], list[
             children.append(("tensorflow", [arch], ["fit_default"], []))
         if "torch" in backends:
             children.append(("torch", [arch], ["torch_loop"], ["--profile"]))
+            children.append(("torch", [arch], ["torch_loop_bf16"], ["--profile"]))
     if "tensorflow" in backends:  # what the AVX2 cap would cost where emokit does not need it
         children.append(("tensorflow", ["small_cnn"], ["emokit"], ["--isa-cap"]))
     return children
@@ -351,10 +365,13 @@ def add_ratios(rows: list[dict], roofline: dict) -> list[dict]:
             continue
         floor = roofline["archs"][row["arch"]]
         row["roofline_fraction"] = round(row["img_s"] / floor["roofline_img_s"], 3)
+        if row["variant"].endswith("bf16") and "bf16_archs" in roofline:
+            row["bf16_roofline_fraction"] = round(row["img_s"] / roofline["bf16_archs"][row["arch"]]["roofline_img_s"], 3)
         row["epoch_28709_s"] = round(28_709 / row["img_s"], 1)
-        loop = img_s("torch", row["arch"], "torch_loop")
-        if loop:
-            row["vs_torch_loop"] = round(row["img_s"] / loop, 2)
+        for loop_variant in ("torch_loop", "torch_loop_bf16"):
+            loop = img_s("torch", row["arch"], loop_variant)
+            if loop:
+                row[f"vs_{loop_variant}"] = round(row["img_s"] / loop, 2)
         if row["variant"] == "emokit":
             fit = img_s(row["backend"], row["arch"], "fit")
             if fit:
@@ -367,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", action="append", choices=("tensorflow", "torch", "jax"))
     parser.add_argument("--arch", action="append", choices=ARCHS)
-    parser.add_argument("--variant", action="append", choices=("emokit", "fit", "fit_default", "torch_loop"))
+    parser.add_argument("--variant", action="append", choices=VARIANTS)
     parser.add_argument("--images", type=int, help="train images per epoch (default 1280; fast 64)")
     parser.add_argument("--epochs", type=int, help="epochs per measurement, the first dropped (default 4; fast 2)")
     parser.add_argument("--pause", type=int, help="PID to SIGSTOP while each child measures (SIGCONT after)")
@@ -392,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         peak = measure_peak()
     best = max(peak["numpy_gflops"], peak.get("torch_gflops", 0))
     roofline = {"peak": peak, "peak_gflops": best, "archs": floors(best)}
+    if "torch_bf16_gflops" in peak:
+        roofline["bf16_archs"] = floors(peak["torch_bf16_gflops"])
     backends = args.backend or installed_backends()
     children = plan(backends, is_fast)
     if args.arch:

@@ -2,11 +2,12 @@
 
     python tests/backend_worker.py BACKEND WORKDIR contract   -> WORKDIR/BACKEND-contract.json
     python tests/backend_worker.py BACKEND WORKDIR portable   -> WORKDIR/BACKEND-portable.json
+    python tests/backend_worker.py BACKEND WORKDIR mixed      -> WORKDIR/BACKEND-mixed.json
 
 ``contract`` builds every registered architecture (grayscale and RGB), runs a forward pass,
 compares parameter counts with the spec's, saves weights and predictions for the others, and
 checks every augmentation. ``portable`` loads the weights the other backends saved and
-compares predictions.
+compares predictions. ``mixed`` builds every architecture for bfloat16 compute.
 """
 
 from __future__ import annotations
@@ -76,6 +77,30 @@ def contract(backend: str, workdir: Path) -> dict:
     return out
 
 
+def mixed(backend: str, workdir: Path) -> dict:
+    """Every architecture built for bfloat16 compute: its variables, output dtype, and how far its
+    probabilities are from the float32 model's with the same weights (forward passes only, so the
+    oneDNN cap that training some models needs does not apply; the caller runs this uncapped)."""
+    registry = build_registry()
+    _, keras = load_keras(registry, backend)
+    out: dict = {}
+    for name in registry.names("architecture"):
+        spec = spec_for(registry, name, input_shape=(48, 48, 1))
+        keras.utils.set_random_seed(7)
+        model = build_model(spec, keras)
+        bf16 = build_model(spec, keras, "mixed_bfloat16")
+        bf16.set_weights(model.get_weights())  # same variables in the same order: float32 in both
+        x = fixed_input(spec.input_shape)
+        output = keras.ops.convert_to_numpy(bf16(x.astype(np.float32), training=False))
+        out[name] = {
+            "variable_dtypes": sorted({str(v.dtype) for v in bf16.weights}),
+            "inner_compute_dtypes": sorted({layer.compute_dtype for layer in bf16.layers[1:-1]}),
+            "output_dtype": str(output.dtype),
+            "max_diff": float(np.abs(output - probabilities(model, keras, x)).max()),
+        }
+    return out
+
+
 def portable(backend: str, workdir: Path) -> dict:
     registry = build_registry()
     _, keras = load_keras(registry, backend)
@@ -96,5 +121,5 @@ def portable(backend: str, workdir: Path) -> dict:
 
 if __name__ == "__main__":
     backend_name, folder, phase = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-    result = contract(backend_name, folder) if phase == "contract" else portable(backend_name, folder)
+    result = {"contract": contract, "portable": portable, "mixed": mixed}[phase](backend_name, folder)
     (folder / f"{backend_name}-{phase}.json").write_text(json.dumps(result, indent=2))

@@ -28,10 +28,10 @@ def _installed(backend: str) -> bool:
     return importlib.util.find_spec(backend) is not None
 
 
-def _run_worker(backend: str, workdir: Path, phase: str) -> dict:
+def _run_worker(backend: str, workdir: Path, phase: str, **environment: str) -> dict:
     if not _installed(backend):
         pytest.fail(f"backend {backend} is not installed; .ci/run installs all three")
-    env = {**os.environ, "KERAS_BACKEND": backend}
+    env = {**os.environ, "KERAS_BACKEND": backend, **environment}
     proc = subprocess.run([sys.executable, str(WORKER), backend, str(workdir), phase], env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"{backend} {phase} worker failed:\n{proc.stderr[-4000:]}"
@@ -56,6 +56,12 @@ def portable_results(workdir, contract_results) -> dict[str, float]:
     return merged
 
 
+@pytest.fixture(scope="session")
+def mixed_results(workdir) -> dict[str, dict]:
+    # bfloat16 needs oneDNN's AVX-512 kernels (AVX2 has no bfloat16 convolution): run uncapped.
+    return {backend: _run_worker(backend, workdir, "mixed", ONEDNN_MAX_CPU_ISA="ALL") for backend in BACKENDS}
+
+
 @pytest.mark.parametrize("arch", ARCHS)
 def test_spec_round_trips_through_json(arch):
     for channels in (1, 3):
@@ -73,6 +79,17 @@ def test_architecture_builds_and_predicts(contract_results, backend, arch):
         assert result["shape"] == [4, 7]
         assert all(abs(s - 1) < 1e-4 for s in result["row_sums"])
         assert result["keras_params"] == result["spec_params"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("arch", ARCHS)
+def test_mixed_bfloat16_computes_in_bfloat16_with_float32_weights_and_output(mixed_results, backend, arch):
+    result = mixed_results[backend][arch]
+    assert result["variable_dtypes"] == ["float32"]  # weights files are the float32 model's
+    assert result["inner_compute_dtypes"] == ["bfloat16"]
+    assert result["output_dtype"] == "float32"  # the softmax and the loss stay in float32
+    # bfloat16 keeps 8 bits of mantissa: close to the float32 model, not equal.
+    assert result["max_diff"] < 0.1
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -62,6 +62,22 @@ def test_learns_well_above_chance_on_other_backends(backend, tmp_path):
     assert run.metrics()["splits"]["test"]["accuracy"] > 0.45
 
 
+def test_mixed_bfloat16_training_learns_and_its_run_evaluates_in_float32(tmp_path):
+    proc = emokit_process("train", *TINY_FLAGS, "--epochs", "3", "--backend", "tensorflow", "--precision", "mixed_bfloat16",
+                          "--out", str(tmp_path), backend="tensorflow")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = find_run("latest", tmp_path)
+    assert run.config()["precision"] == "mixed_bfloat16"
+    trained = run.metrics()["splits"]["test"]
+    assert trained["accuracy"] > 0.45
+    # The run's metrics come from the float32 model that evaluate, predict and the demo build.
+    proc = emokit_process("evaluate", str(run.path), "--split", "test", "--json", "--backend", "torch", backend="torch")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    evaluated = json.loads(proc.stdout)["test"]
+    assert evaluated["confusion_matrix"] == trained["confusion_matrix"]
+    assert evaluated["loss"] == pytest.approx(trained["loss"], abs=1e-4)
+
+
 @pytest.mark.parametrize("backend", ["jax", "tensorflow"])
 def test_evaluate_on_another_backend_gives_the_same_metrics(trained_run: Run, backend):
     proc = emokit_process("evaluate", str(trained_run.path), "--split", "val", "--split", "test", "--json",

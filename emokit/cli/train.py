@@ -28,6 +28,7 @@ def train_command(
     optimizer: str = typer.Option("adam", "--optimizer", help="adam, adamw, sgd or rmsprop."),
     schedule: str = typer.Option("plateau", "--schedule", help="Learning-rate schedule: plateau, cosine or none."),
     label_smoothing: float = typer.Option(0.0, "--label-smoothing"),
+    precision: str = typer.Option("float32", "--precision", help="float32, or mixed_bfloat16: bfloat16 compute, about 2x faster on CPUs with AVX-512 BF16/AMX."),
     patience: int = typer.Option(8, "--patience", help="Early stopping: epochs without a better validation accuracy."),
     class_weights: bool = typer.Option(False, "--class-weights", help="Weight classes inversely to their frequency."),
     seed: int = typer.Option(0, "--seed"),
@@ -53,7 +54,7 @@ def train_command(
             dataset=dataset, backend=backend, augmentations=parse_augmentations(registry, aug),
             epochs=epochs if epochs is not None else (30 if (data or dataset) else SYNTHETIC_EPOCHS),
             batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule, label_smoothing=label_smoothing,
-            patience=patience, class_weights=class_weights, seed=seed, val_fraction=val_fraction,
+            precision=precision, patience=patience, class_weights=class_weights, seed=seed, val_fraction=val_fraction,
             image_size=image_size, channels=channels,
         )
         result = train(config, registry, root=out, console=console)

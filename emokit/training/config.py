@@ -28,6 +28,8 @@ class TrainConfig:
     optimizer: str = "adam"
     schedule: str = "plateau"
     label_smoothing: float = 0.0
+    #: ``float32`` or ``mixed_bfloat16`` (bfloat16 compute, float32 weights; see ``emokit.builder``).
+    precision: str = "float32"
     patience: int = 8
     class_weights: bool = False
     seed: int = 0

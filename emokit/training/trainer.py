@@ -18,8 +18,8 @@ from rich.console import Console
 
 import emokit
 from emokit.atomic import write_json, write_text
-from emokit.backend import activate, environment_for, resolve_backend
-from emokit.builder import build_model
+from emokit.backend import activate, check_precision, environment_for, resolve_backend
+from emokit.builder import PRECISIONS, build_model
 from emokit.data import open_dataset
 from emokit.errors import EmokitError
 from emokit.evaluation import evaluate_splits
@@ -57,6 +57,7 @@ def validate(config: TrainConfig, registry: Registry) -> None:
         (0 < config.val_fraction < 1, f"--val-fraction must be between 0 and 1, got {config.val_fraction}."),
         (config.optimizer in OPTIMIZERS, f"Unknown optimizer '{config.optimizer}'. Available: {', '.join(OPTIMIZERS)}."),
         (config.schedule in SCHEDULES, f"Unknown schedule '{config.schedule}'. Available: {', '.join(SCHEDULES)}."),
+        (config.precision in PRECISIONS, f"Unknown precision '{config.precision}'. Available: {', '.join(PRECISIONS)}."),
         (config.channels in (1, 3), f"--channels must be 1 or 3, got {config.channels}."),
         (config.image_size >= 16, f"--image-size must be at least 16, got {config.image_size}."),
     ]
@@ -159,6 +160,7 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
         f"{s} {len(d):,}" for s, d in dataset.splits.items()) + (f" ({dataset.skipped} unreadable skipped)" if dataset.skipped else ""))
 
     spec = spec_for_options(registry, config, dataset.class_names)
+    check_precision(backend, spec, config.precision)
     keras = activate(backend, spec)  # after the spec: some models need a backend setting (a kernel cap)
 
     run = resume or new_run_dir(config, runs_root(root), backend.name)
@@ -170,7 +172,7 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
         console.print("[yellow]No checkpoint in this run yet: starting it from epoch 1.[/]")
 
     keras.utils.set_random_seed(config.seed)
-    core = build_model(spec, keras)
+    core = build_model(spec, keras, config.precision)
     train_model = _with_augmentations(keras, registry, core, config)
     train_split, val_split = dataset.splits["train"], dataset.splits["val"]
     steps = int(np.ceil(len(train_split) / config.batch_size))
@@ -217,10 +219,13 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
     timings["train_s"] = timings.get("train_s", 0.0) + time.perf_counter() - fit_started
     timings["epochs_run"] = state["epoch"]
 
-    if run.weights_file.exists():  # restore the best epoch's weights (early stopping's "best")
-        core.load_weights(run.weights_file)
+    # The best epoch's weights (early stopping's "best") in a float32 model: the one `emokit evaluate`,
+    # predict and the demo build, so the run's metrics are theirs whatever precision trained it.
+    final = core if config.precision == "float32" else build_model(spec, keras)
+    if run.weights_file.exists():
+        final.load_weights(run.weights_file)
     eval_started = time.perf_counter()
-    metrics = evaluate_splits(lambda x: probabilities(core, keras, x), dataset, ("val", "test"), dataset.class_names, run.plots_dir)
+    metrics = evaluate_splits(lambda x: probabilities(final, keras, x), dataset, ("val", "test"), dataset.class_names, run.plots_dir)
     timings["evaluate_s"] = time.perf_counter() - eval_started
     write_json(run.metrics_file, {
         "backend": backend.name, "dataset": dataset.name, "best_epoch": state["best_epoch"],
