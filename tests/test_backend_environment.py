@@ -69,3 +69,14 @@ def test_a_process_started_uncapped_refuses_to_train_a_model_that_needs_the_cap(
     assert out["after_small_cnn"] is None
     assert out["error"] == ("Training 'mini_xception' on 'torch' needs ONEDNN_MAX_CPU_ISA=AVX2, which this process "
                             "started without; train it in a new process, or set ONEDNN_MAX_CPU_ISA=AVX2 before starting Python.")
+
+
+def test_cpu_bfloat16_support_is_read_from_cpuinfo(tmp_path):
+    from emokit.backend import cpu_has_bfloat16
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n\nprocessor\t: 1\nflags\t\t: fpu avx2\n")
+    assert cpu_has_bfloat16(cpuinfo) is True
+    cpuinfo.write_text("flags\t\t: fpu sse avx2 fma\n")
+    assert cpu_has_bfloat16(cpuinfo) is False
+    assert cpu_has_bfloat16(tmp_path / "missing") is None  # not Linux: unknown, no warning

@@ -18,7 +18,7 @@ from rich.console import Console
 
 import emokit
 from emokit.atomic import write_json, write_text
-from emokit.backend import activate, check_precision, environment_for, resolve_backend
+from emokit.backend import activate, check_precision, cpu_has_bfloat16, environment_for, resolve_backend
 from emokit.builder import PRECISIONS, build_model
 from emokit.data import open_dataset
 from emokit.errors import EmokitError
@@ -161,6 +161,8 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
 
     spec = spec_for_options(registry, config, dataset.class_names)
     check_precision(backend, spec, config.precision)
+    if config.precision != "float32" and cpu_has_bfloat16() is False:
+        console.print("[yellow]This CPU has no AVX-512 BF16 or AMX: bfloat16 is emulated and trains slower than float32.[/]")
     keras = activate(backend, spec)  # after the spec: some models need a backend setting (a kernel cap)
 
     run = resume or new_run_dir(config, runs_root(root), backend.name)
