@@ -36,7 +36,9 @@ def emokit_augmentations() -> list[AugmentationRecord]:
     """Return the training-time augmentations this plugin provides.
 
     Called once when the registry is built. Each record's ``build(keras, **options)`` is
-    called after the backend is chosen and returns Keras layers.
+    called after the backend is chosen and returns Keras layers. On JAX, one layer whose
+    ``supports_jit`` is False makes Keras train the whole model op by op, so layers written in
+    ``keras.ops`` should leave it True.
     """
 
 

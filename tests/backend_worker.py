@@ -67,14 +67,33 @@ def contract(backend: str, workdir: Path) -> dict:
         draws = [keras.ops.convert_to_numpy(model(batch, training=True)) for _ in range(4)]
         trained = max(draws, key=lambda d: float(np.abs(d - batch).max()))
         inferred = keras.ops.convert_to_numpy(model(batch, training=False))
+        model.compile(loss="mse")  # jit_compile="auto", as fit resolves it: off if any layer can't be compiled
         out["augmentations"][name] = {
             "train_shape": list(trained.shape),
             "train_changed": float(np.abs(trained - batch).max()),
             "inference_max_diff": float(np.abs(inferred - batch).max()),
             "train_min": float(trained.min()),
             "train_max": float(trained.max()),
+            "jit_compile": bool(model.jit_compile),
+            **(jitted_draws(model, batch) if backend == "jax" else {}),
         }
     return out
+
+
+def jitted_draws(model, batch: np.ndarray) -> dict:
+    """Run the augmentation inside ``jax.jit`` the way Keras's JAX trainer does (stateless, the seed
+    state threaded through) and report how much successive steps differ: they must draw anew."""
+    import jax  # noqa: PLC0415
+
+    step = jax.jit(lambda trainable, state, x: model.stateless_call(trainable, state, x, training=True))
+    trainable = [v.value for v in model.trainable_variables]
+    state = [v.value for v in model.non_trainable_variables]
+    first, state = step(trainable, state, batch)
+    later = []
+    for _ in range(3):
+        out, state = step(trainable, state, batch)
+        later.append(float(np.abs(np.asarray(out) - np.asarray(first)).max()))
+    return {"jit_steps_differ": max(later), "jit_changed": float(np.abs(np.asarray(first) - batch).max())}
 
 
 def mixed(backend: str, workdir: Path) -> dict:

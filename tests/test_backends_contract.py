@@ -103,6 +103,14 @@ def test_augmentation_acts_in_training_only(contract_results, backend, aug):
     assert result["train_min"] >= 0.0 and result["train_max"] <= 255.0 + 1e-3
 
 
+@pytest.mark.parametrize("aug", AUGS)
+def test_augmentation_is_compiled_into_the_jax_training_step(contract_results, aug):
+    # One layer Keras can't jit makes it train the whole model op by op on JAX (a GPU then stalls).
+    result = contract_results["jax"]["augmentations"][aug]
+    assert result["jit_compile"] is True
+    assert result["jit_changed"] > 1.0 and result["jit_steps_differ"] > 1.0, "each jitted step must draw anew"
+
+
 @pytest.mark.parametrize("arch", ARCHS)
 def test_weights_are_portable_across_backends(portable_results, arch):
     pairs = {k: v for k, v in portable_results.items() if k.endswith(f":{arch}")}
