@@ -56,26 +56,13 @@ def environment_for(record: BackendRecord, spec: ModelSpec | None = None) -> dic
     return environment
 
 
-#: The oneDNN setting that caps its kernels at an instruction set (see plugins/backends.py).
-ONEDNN_ISA = "ONEDNN_MAX_CPU_ISA"
-
-
 def check_precision(record: BackendRecord, spec: ModelSpec, precision: str) -> None:
-    """Refuse bfloat16 training where the backend caps oneDNN at AVX2 for ``spec``.
-
-    AVX2 has no bfloat16 convolutions: TensorFlow fails on the first batch ("could not create a
-    primitive descriptor") and torch falls back to slow reference kernels. A cap the user lifted
-    (``ONEDNN_MAX_CPU_ISA`` set to something else before starting) is the user's choice.
-    """
-    if precision == "float32":
+    """Refuse, before any slow work, a precision the backend says it cannot train ``spec`` at."""
+    if precision == "float32" or record.precision_limit is None:
         return
-    cap = environment_for(record, spec).get(ONEDNN_ISA)
-    if cap is not None and os.environ.get(ONEDNN_ISA, cap).upper().startswith("AVX2"):
-        raise EmokitError(
-            f"--precision {precision} cannot train '{spec.name}' on '{record.name}': the backend caps oneDNN at "
-            f"{ONEDNN_ISA}={cap} for this model (its strided 1x1 convolution can crash above it) and AVX2 has no "
-            "bfloat16 kernels. Train it in float32, or on jax."
-        )
+    reason = record.precision_limit(spec, precision)
+    if reason:
+        raise EmokitError(f"--precision {precision} cannot train '{spec.name}' on '{record.name}': {reason}")
 
 
 def cpu_has_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool | None:

@@ -59,6 +59,9 @@ class BackendRecord:
     training_environment: Callable[[ModelSpec | None], Mapping[str, str]] | None = None
     #: Extra keyword arguments for ``keras.Model.compile`` on this backend (e.g. ``jit_compile``).
     compile_options: Mapping[str, Any] = field(default_factory=dict)
+    #: Why this backend cannot train a model at a ``--precision`` other than float32, or ``None`` if it
+    #: can: called as ``precision_limit(spec, precision)`` before training; the reason is shown to the user.
+    precision_limit: Callable[[ModelSpec, str], str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from emokit import hookimpl
 from emokit.records import BackendRecord
 from emokit.spec import Conv, ModelSpec, walk
 
-AVX2_CAP = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
+ONEDNN_ISA = "ONEDNN_MAX_CPU_ISA"
+AVX2_CAP = {ONEDNN_ISA: "AVX2"}
 
 
 def onednn_cap_for(spec: ModelSpec | None) -> Mapping[str, str]:
@@ -26,6 +28,20 @@ def onednn_cap_for(spec: ModelSpec | None) -> Mapping[str, str]:
     return AVX2_CAP if strided_pointwise else {}
 
 
+def bfloat16_under_cap(spec: ModelSpec, precision: str) -> str | None:
+    """Refuse bfloat16 for a model this backend trains with oneDNN capped at AVX2.
+
+    AVX2 has no bfloat16 convolutions: TensorFlow fails on the first batch ("could not create a
+    primitive descriptor") and torch falls back to slow reference kernels. A cap the user lifted
+    (``ONEDNN_MAX_CPU_ISA`` set to something else before starting) is the user's choice.
+    """
+    cap = onednn_cap_for(spec).get(ONEDNN_ISA)
+    if cap is None or not os.environ.get(ONEDNN_ISA, cap).upper().startswith("AVX2"):
+        return None
+    return (f"the backend caps oneDNN at {ONEDNN_ISA}={cap} for this model (its strided 1x1 convolution can "
+            "crash above it) and AVX2 has no bfloat16 kernels. Train it in float32, or on jax.")
+
+
 @hookimpl
 def emokit_backends() -> list[BackendRecord]:
     """PyTorch, TensorFlow and JAX, each with the settings that make it fast and stable on CPU."""
@@ -36,6 +52,7 @@ def emokit_backends() -> list[BackendRecord]:
             module="torch",
             install="pip install 'emokit[torch]'  (CPU build: pip install torch==2.13.0)",
             training_environment=onednn_cap_for,
+            precision_limit=bfloat16_under_cap,
         ),
         BackendRecord(
             name="tensorflow",
@@ -45,6 +62,7 @@ def emokit_backends() -> list[BackendRecord]:
             environment={"TF_CPP_MIN_LOG_LEVEL": "2"},
             # TensorFlow's CPU kernels use oneDNN too, with the same crash for the same models.
             training_environment=onednn_cap_for,
+            precision_limit=bfloat16_under_cap,
             # XLA makes convolution training ~5x slower on CPU; plain TF graphs are faster.
             compile_options={"jit_compile": False},
         ),

@@ -80,3 +80,37 @@ def test_cpu_bfloat16_support_is_read_from_cpuinfo(tmp_path):
     cpuinfo.write_text("flags\t\t: fpu sse avx2 fma\n")
     assert cpu_has_bfloat16(cpuinfo) is False
     assert cpu_has_bfloat16(tmp_path / "missing") is None  # not Linux: unknown, no warning
+
+
+@pytest.mark.parametrize(("backend", "arch", "refused"), [
+    ("torch", "mini_xception", True), ("tensorflow", "resnet_fer", True),
+    ("tensorflow", "vgg_fer", False), ("jax", "mini_xception", False),
+])
+def test_bfloat16_is_refused_only_where_the_backend_caps_onednn_for_the_model(backend, arch, refused, monkeypatch):
+    from emokit.backend import check_precision
+    from emokit.errors import EmokitError
+
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    record = build_registry().get("backend", backend)
+    check_precision(record, spec_of(arch), "float32")  # float32 is never refused
+    if not refused:
+        check_precision(record, spec_of(arch), "mixed_bfloat16")
+        return
+    with pytest.raises(EmokitError, match=f"cannot train '{arch}' on '{backend}': the backend caps oneDNN"):
+        check_precision(record, spec_of(arch), "mixed_bfloat16")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_AMX")  # a cap the user lifted is the user's choice
+    check_precision(record, spec_of(arch), "mixed_bfloat16")
+
+
+def test_a_third_party_backend_states_its_own_precision_limit():
+    from dataclasses import replace
+
+    from emokit.backend import check_precision
+    from emokit.errors import EmokitError
+
+    record = replace(build_registry().get("backend", "jax"), name="npu",
+                     precision_limit=lambda spec, precision: f"{precision} needs firmware 2" if spec.name == "vgg_fer" else None)
+    check_precision(record, spec_of("small_cnn"), "mixed_bfloat16")
+    with pytest.raises(EmokitError) as error:
+        check_precision(record, spec_of("vgg_fer"), "mixed_bfloat16")
+    assert str(error.value) == "--precision mixed_bfloat16 cannot train 'vgg_fer' on 'npu': mixed_bfloat16 needs firmware 2"

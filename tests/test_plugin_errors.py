@@ -72,6 +72,11 @@ def test_record_with_an_empty_summary():
     assert "has an empty or missing 'summary'" in message
 
 
+def test_backend_precision_limit_that_is_not_a_function():
+    message = error_for("plugin_bad_precision_limit")
+    assert "BackendRecord 'npu': field 'precision_limit' must be callable or None (got str)" in message
+
+
 def test_record_name_that_cannot_be_typed_on_the_command_line():
     message = error_for("plugin_bad_name")
     assert "AugmentationRecord 'my brightness': the name may contain only letters, digits" in message
