@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import TORCH_ENV, command_line, emit, fast, fresh_run, installed_backends, run_child, time_ms, write_results
+from common import command_line, emit, fast, fresh_run, installed_backends, run_child, time_ms, write_results
 
 ARCHS = ("small_cnn", "mini_xception")
 
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         child = ["--worker", backend, "--repeat", str(args.repeat), *sum((["--arch", a] for a in args.arch), [])]
         if not args.demo_threads:
             child.append("--no-demo-threads")
-        result = run_child(Path(__file__), child, env=TORCH_ENV if backend == "torch" else None, pause=args.pause)
+        result = run_child(Path(__file__), child, pause=args.pause)
         if "error" in result:
             print(f"{backend}: {result['error']}", file=sys.stderr)
             rows.append({"backend": backend, **result})

@@ -20,10 +20,14 @@ Variants, each with the same network, data, batch size (64), Adam 1e-3 and cross
 bfloat16 rows are also set against a bfloat16 roofline (torch's bfloat16 matmul FLOP/s), since the
 float32 peak is not the machine's limit for them.
 
-Every variant runs with the environment emokit's backend plugin sets to train that architecture
-(``emokit.backend.environment_for``): oneDNN capped at AVX2 for mini_xception (its 1x1 stride-2
-backward can segfault without it), uncapped for small_cnn. ``emokit_avx2`` is the emokit variant with
-the cap forced on (``--isa-cap``), to show what the cap costs.
+emokit variants run with the environment emokit's backend plugin sets to train that architecture
+(``emokit.backend.environment_for``: no oneDNN cap for any built-in model, since emokit builds a strided
+1x1 convolution as a 1x1 pool then a stride-1 convolution). The plain baselines (``fit``, ``fit_default``,
+``torch_loop``) of a network with a strided 1x1 convolution (mini_xception) run with oneDNN capped at
+AVX2 on torch and TensorFlow, as a plain user must: without the cap both crash in its backward pass
+(segfault in torch 2.13, heap corruption in TensorFlow) here; their bfloat16 loop is skipped (AVX2 has no
+bfloat16 kernels). ``emokit_avx2`` is the emokit variant with the cap forced on (``--isa-cap``), to show
+what the cap costs.
 
 Data: random uint8 48x48x1 images and random labels (throughput does not depend on content), a
 train split of ``--images`` and a validation split of 64 images evaluated every epoch by every
@@ -328,7 +332,7 @@ def worker(args: argparse.Namespace) -> None:
                                          bf16=variant == "torch_loop_bf16")
             except Exception as exc:  # noqa: BLE001 - reported in the results, not fatal to the others
                 row = {"error": f"{type(exc).__name__}: {exc}"}
-            name = f"{variant}_avx2" if args.isa_cap else variant
+            name = f"{variant}_avx2" if args.isa_cap and variant.startswith("emokit") else variant
             rows.append({"backend": "torch" if variant.startswith("torch_loop") else backend, "arch": arch,
                          "variant": name, "images": args.images, "epochs": args.epochs,
                          "wall_s": round(time.perf_counter() - started, 1),
@@ -352,6 +356,16 @@ def bf16_refused(backend: str, arch: str) -> bool:
     return False
 
 
+def plain_needs_cap(backend: str, arch: str) -> bool:
+    """Whether the plain (non-emokit) network of ``arch`` needs oneDNN capped at AVX2 to train on ``backend``:
+    a strided 1x1 convolution, whose oneDNN backward pass crashes here on torch and TensorFlow."""
+    from emokit.registry import build_registry
+    from emokit.spec import is_strided_pointwise, walk
+    from emokit.specs import spec_for
+
+    return backend != "jax" and any(map(is_strided_pointwise, walk(spec_for(build_registry(), arch).layers)))
+
+
 def plan(backends: list[str], is_fast: bool) -> list[tuple[str, list[str], list[str], list[str]]]:
     """(worker backend, archs, variants, extra flags) per child process."""
     if is_fast:  # one child per backend: imports dominate at tiny sizes
@@ -362,14 +376,16 @@ def plan(backends: list[str], is_fast: bool) -> list[tuple[str, list[str], list[
     children = []
     for arch in ARCHS:
         for b in backends:
+            cap = ["--isa-cap"] if plain_needs_cap(b, arch) else []
             for variant in KERAS_VARIANTS:
                 if variant != "emokit_bf16" or not bf16_refused(b, arch):
-                    children.append((b, [arch], [variant], []))
+                    children.append((b, [arch], [variant], cap if variant == "fit" else []))
         if "tensorflow" in backends:
-            children.append(("tensorflow", [arch], ["fit_default"], []))
+            children.append(("tensorflow", [arch], ["fit_default"], ["--isa-cap"] if plain_needs_cap("tensorflow", arch) else []))
         if "torch" in backends:
-            children.append(("torch", [arch], ["torch_loop"], ["--profile"]))
-            if not bf16_refused("torch", arch):
+            capped = plain_needs_cap("torch", arch)
+            children.append(("torch", [arch], ["torch_loop"], ["--profile", *(["--isa-cap"] if capped else [])]))
+            if not capped:
                 children.append(("torch", [arch], ["torch_loop_bf16"], ["--profile"]))
     if "tensorflow" in backends:  # what the AVX2 cap would cost where emokit does not need it
         children.append(("tensorflow", ["small_cnn"], ["emokit"], ["--isa-cap"]))

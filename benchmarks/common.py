@@ -28,9 +28,6 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / ".benchmarks"
 FAST_ENV = "EMOKIT_BENCH_FAST"
 BACKENDS = ("tensorflow", "torch", "jax")
-#: What emokit's torch backend plugin sets before torch is imported (torch 2.13 oneDNN AVX-512
-#: segfault in the backward pass of a 1x1 stride-2 convolution); plain-torch baselines set it too.
-TORCH_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
 #: Each child is killed after this long, so a paused process is never left stopped for longer.
 CHILD_TIMEOUT_S = 170
 

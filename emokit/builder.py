@@ -12,6 +12,7 @@ bfloat16 is evaluated and served by the same float32 model as any other.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from emokit.anatomy import anatomy, layer_name
@@ -28,6 +29,7 @@ from emokit.spec import (
     Pool,
     Residual,
     SeparableConv,
+    is_strided_pointwise,
 )
 
 
@@ -63,6 +65,13 @@ def _layer(keras: Any, node: Node, name: str, dtype: str) -> Any:
 
 
 def _apply(keras: Any, node: Node, x: Any, name: str, dtype: str) -> Any:
+    if is_strided_pointwise(node):
+        # A strided 1x1 convolution reads every stride-th pixel: take those pixels first (a 1x1 pool with
+        # the same stride), then convolve at stride 1. Same outputs and the same weights, and it avoids
+        # oneDNN's strided 1x1 backward pass, which crashes torch 2.13 and TensorFlow with AVX-512 kernels.
+        x = keras.layers.MaxPooling2D(pool_size=1, strides=node.stride, padding=node.padding,
+                                      name=f"{name}_subsample", dtype=dtype)(x)
+        node = dataclasses.replace(node, stride=1)
     if isinstance(node, Residual):
         body = x
         for i, child in enumerate(node.body):

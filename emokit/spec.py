@@ -130,6 +130,12 @@ def walk(nodes: Iterable[Node]) -> Iterator[Node]:
             yield from walk(node.shortcut)
 
 
+def is_strided_pointwise(node: Node) -> bool:
+    """A 1x1 convolution with stride > 1: oneDNN's backward pass of it crashes on torch 2.13 and
+    TensorFlow with AVX-512 kernels, so the builder realises it another way."""
+    return isinstance(node, Conv) and node.kernel_size == 1 and node.stride > 1
+
+
 NODE_TYPES: dict[str, type] = {
     t.kind: t for t in (Conv, SeparableConv, BatchNorm, Activation, Pool, GlobalPool, Dropout, Flatten, Dense, Residual)
 }

@@ -98,8 +98,7 @@ def jitted_draws(model, batch: np.ndarray) -> dict:
 
 def mixed(backend: str, workdir: Path) -> dict:
     """Every architecture built for bfloat16 compute: its variables, output dtype, and how far its
-    probabilities are from the float32 model's with the same weights (forward passes only, so the
-    oneDNN cap that training some models needs does not apply; the caller runs this uncapped)."""
+    probabilities are from the float32 model's with the same weights."""
     registry = build_registry()
     _, keras = load_keras(registry, backend)
     out: dict = {}

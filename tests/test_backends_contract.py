@@ -28,10 +28,10 @@ def _installed(backend: str) -> bool:
     return importlib.util.find_spec(backend) is not None
 
 
-def _run_worker(backend: str, workdir: Path, phase: str, **environment: str) -> dict:
+def _run_worker(backend: str, workdir: Path, phase: str) -> dict:
     if not _installed(backend):
         pytest.fail(f"backend {backend} is not installed; .ci/run installs all three")
-    env = {**os.environ, "KERAS_BACKEND": backend, **environment}
+    env = {**os.environ, "KERAS_BACKEND": backend}
     proc = subprocess.run([sys.executable, str(WORKER), backend, str(workdir), phase], env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"{backend} {phase} worker failed:\n{proc.stderr[-4000:]}"
@@ -58,8 +58,7 @@ def portable_results(workdir, contract_results) -> dict[str, float]:
 
 @pytest.fixture(scope="session")
 def mixed_results(workdir) -> dict[str, dict]:
-    # bfloat16 needs oneDNN's AVX-512 kernels (AVX2 has no bfloat16 convolution): run uncapped.
-    return {backend: _run_worker(backend, workdir, "mixed", ONEDNN_MAX_CPU_ISA="ALL") for backend in BACKENDS}
+    return {backend: _run_worker(backend, workdir, "mixed") for backend in BACKENDS}
 
 
 @pytest.mark.parametrize("arch", ARCHS)

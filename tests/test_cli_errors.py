@@ -19,8 +19,6 @@ CASES = [
     (["train", "--optimizer", "adamm"], "Unknown optimizer 'adamm'. Available: adam, adamw, sgd, rmsprop."),
     (["train", "--schedule", "linear"], "Unknown schedule 'linear'. Available: plateau, cosine, none."),
     (["train", "--precision", "float16"], "Unknown precision 'float16'. Available: float32, mixed_bfloat16."),
-    (["train", "--arch", "mini_xception", "--backend", "tensorflow", "--precision", "mixed_bfloat16", "--epochs", "1"],
-     "--precision mixed_bfloat16 cannot train 'mini_xception' on 'tensorflow': the backend caps oneDNN at ONEDNN_MAX_CPU_ISA=AVX2"),
     (["train", "--channels", "2"], "--channels must be 1 or 3, got 2."),
     (["train", "--set", "width=wide"], "Architecture 'small_cnn' option 'width': 'wide' is not a valid float."),
     (["train", "--set", "depth=3"], "Architecture 'small_cnn' has no option 'depth'. Options: batch_norm,"),
