@@ -52,12 +52,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common import command_line, emit, fast, installed_backends, run_child, write_results
 
 ARCHS = ("small_cnn", "mini_xception")
 KERAS_VARIANTS = ("emokit", "fit", "emokit_bf16")
 VARIANTS = (*KERAS_VARIANTS, "fit_default", "torch_loop", "torch_loop_bf16")
+
+if TYPE_CHECKING:
+    from emokit.registry import Registry
 #: Batch size of every variant; EMOKIT_BENCH_BATCH overrides it (children inherit it).
 BATCH = int(os.environ.get("EMOKIT_BENCH_BATCH", "64"))
 VAL_IMAGES = 64
@@ -340,15 +344,12 @@ def worker(args: argparse.Namespace) -> None:
     emit({"rows": rows})
 
 
-def bf16_refused(backend: str, arch: str) -> bool:
-    """Whether emokit refuses to train ``arch`` on ``backend`` in bfloat16 (its oneDNN AVX2 cap), by
-    emokit's own rule; the plain loop of such a model runs under the same cap, so it is skipped too."""
+def bf16_refused(registry: Registry, backend: str, arch: str) -> bool:
+    """Whether emokit refuses to train ``arch`` on ``backend`` in bfloat16, by emokit's own rule."""
     from emokit.backend import check_precision
     from emokit.errors import EmokitError
-    from emokit.registry import build_registry
     from emokit.specs import spec_for
 
-    registry = build_registry()
     try:
         check_precision(registry.get("backend", backend), spec_for(registry, arch), "mixed_bfloat16")
     except EmokitError:
@@ -356,36 +357,38 @@ def bf16_refused(backend: str, arch: str) -> bool:
     return False
 
 
-def plain_needs_cap(backend: str, arch: str) -> bool:
-    """Whether the plain (non-emokit) network of ``arch`` needs oneDNN capped at AVX2 to train on ``backend``:
-    a strided 1x1 convolution, whose oneDNN backward pass crashes here on torch and TensorFlow."""
-    from emokit.registry import build_registry
+def plain_cap_flags(registry: Registry, backend: str, arch: str) -> list[str]:
+    """``["--isa-cap"]`` where the plain (non-emokit) network of ``arch`` needs oneDNN capped at AVX2 to train
+    on ``backend``: a strided 1x1 convolution, whose oneDNN backward pass crashes here on torch and TensorFlow."""
     from emokit.spec import is_strided_pointwise, walk
     from emokit.specs import spec_for
 
-    return backend != "jax" and any(map(is_strided_pointwise, walk(spec_for(build_registry(), arch).layers)))
+    needs = backend != "jax" and any(map(is_strided_pointwise, walk(spec_for(registry, arch).layers)))
+    return ["--isa-cap"] if needs else []
 
 
 def plan(backends: list[str], is_fast: bool) -> list[tuple[str, list[str], list[str], list[str]]]:
     """(worker backend, archs, variants, extra flags) per child process."""
+    from emokit.registry import build_registry
+
     if is_fast:  # one child per backend: imports dominate at tiny sizes
         # small_cnn only: mini_xception adds a second model build and trace per variant for no extra coverage.
         # bfloat16 on TensorFlow only, the backend it is for: the fast mode checks code paths, not speed.
         return [(b, ["small_cnn"], [v for v in KERAS_VARIANTS if v != "emokit_bf16" or b == "tensorflow"]
                  + (["torch_loop"] if b == "torch" else []), []) for b in backends]
+    registry = build_registry()
     children = []
     for arch in ARCHS:
         for b in backends:
-            cap = ["--isa-cap"] if plain_needs_cap(b, arch) else []
             for variant in KERAS_VARIANTS:
-                if variant != "emokit_bf16" or not bf16_refused(b, arch):
-                    children.append((b, [arch], [variant], cap if variant == "fit" else []))
+                if variant != "emokit_bf16" or not bf16_refused(registry, b, arch):
+                    children.append((b, [arch], [variant], plain_cap_flags(registry, b, arch) if variant == "fit" else []))
         if "tensorflow" in backends:
-            children.append(("tensorflow", [arch], ["fit_default"], ["--isa-cap"] if plain_needs_cap("tensorflow", arch) else []))
+            children.append(("tensorflow", [arch], ["fit_default"], plain_cap_flags(registry, "tensorflow", arch)))
         if "torch" in backends:
-            capped = plain_needs_cap("torch", arch)
-            children.append(("torch", [arch], ["torch_loop"], ["--profile", *(["--isa-cap"] if capped else [])]))
-            if not capped:
+            cap = plain_cap_flags(registry, "torch", arch)
+            children.append(("torch", [arch], ["torch_loop"], ["--profile", *cap]))
+            if not cap:  # the plain loop of a capped network has no bfloat16 kernels
                 children.append(("torch", [arch], ["torch_loop_bf16"], ["--profile"]))
     if "tensorflow" in backends:  # what the AVX2 cap would cost where emokit does not need it
         children.append(("tensorflow", ["small_cnn"], ["emokit"], ["--isa-cap"]))

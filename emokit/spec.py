@@ -131,8 +131,7 @@ def walk(nodes: Iterable[Node]) -> Iterator[Node]:
 
 
 def is_strided_pointwise(node: Node) -> bool:
-    """A 1x1 convolution with stride > 1: oneDNN's backward pass of it crashes on torch 2.13 and
-    TensorFlow with AVX-512 kernels, so the builder realises it another way."""
+    """A 1x1 convolution with stride > 1 (``emokit.builder`` realises it as a subsample, then a stride-1 conv)."""
     return isinstance(node, Conv) and node.kernel_size == 1 and node.stride > 1
 
 
