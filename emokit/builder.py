@@ -13,6 +13,7 @@ bfloat16 is evaluated and served by the same float32 model as any other.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from emokit.anatomy import anatomy, layer_name
@@ -36,10 +37,15 @@ from emokit.spec import (
 #: ``--precision`` values: Keras dtype policy names.
 PRECISIONS = ("float32", "mixed_bfloat16")
 
+#: A backend's faster layer for a node, or ``None`` (see ``BackendRecord.training_layer``).
+LayerFor = Callable[[Any, Node, Mapping[str, Any]], Any]
 
-def _layer(keras: Any, node: Node, name: str, dtype: str) -> Any:
+
+def _layer(keras: Any, node: Node, name: str, dtype: str, layer_for: LayerFor | None) -> Any:
     L = keras.layers
     common = {"name": name, "dtype": dtype}
+    if layer_for is not None and (layer := layer_for(keras, node, common)) is not None:
+        return layer
     if isinstance(node, Conv):
         return L.Conv2D(node.filters, node.kernel_size, strides=node.stride, padding=node.padding,
                         use_bias=node.use_bias, activation=node.activation, **common)
@@ -64,7 +70,7 @@ def _layer(keras: Any, node: Node, name: str, dtype: str) -> Any:
     raise TypeError(f"Unknown spec node {node!r}")  # pragma: no cover - the vocabulary is closed
 
 
-def _apply(keras: Any, node: Node, x: Any, name: str, dtype: str) -> Any:
+def _apply(keras: Any, node: Node, x: Any, name: str, dtype: str, layer_for: LayerFor | None) -> Any:
     if is_strided_pointwise(node):
         # A strided 1x1 convolution reads every stride-th pixel: take those pixels first (a 1x1 pool with
         # the same stride), then convolve at stride 1. Same outputs and the same weights, and it avoids
@@ -75,18 +81,20 @@ def _apply(keras: Any, node: Node, x: Any, name: str, dtype: str) -> Any:
     if isinstance(node, Residual):
         body = x
         for i, child in enumerate(node.body):
-            body = _apply(keras, child, body, f"{name}_body{i}", dtype)
+            body = _apply(keras, child, body, f"{name}_body{i}", dtype, layer_for)
         shortcut = x
         for i, child in enumerate(node.shortcut):
-            shortcut = _apply(keras, child, shortcut, f"{name}_shortcut{i}", dtype)
+            shortcut = _apply(keras, child, shortcut, f"{name}_shortcut{i}", dtype, layer_for)
         return keras.layers.Add(name=name, dtype=dtype)([body, shortcut])
-    return _layer(keras, node, name, dtype)(x)
+    return _layer(keras, node, name, dtype, layer_for)(x)
 
 
-def build_model(spec: ModelSpec, keras: Any, precision: str = "float32") -> Any:
+def build_model(spec: ModelSpec, keras: Any, precision: str = "float32", layer_for: LayerFor | None = None) -> Any:
     """Build the model: raw 0-255 pixels in, ``spec.input_scale`` applied first, class probabilities out.
 
     ``precision`` is one of :data:`PRECISIONS`; the last node always computes in float32.
+    ``layer_for`` (the training backend's ``training_layer``) may supply a faster layer for a node;
+    the model's variables, and so its weights file, are the same either way.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
@@ -95,5 +103,5 @@ def build_model(spec: ModelSpec, keras: Any, precision: str = "float32") -> Any:
     x = keras.layers.Rescaling(spec.input_scale, name="scale", dtype=precision)(inputs)
     last = len(spec.layers) - 1
     for i, node in enumerate(spec.layers):
-        x = _apply(keras, node, x, layer_name(i, node), "float32" if i == last else precision)
+        x = _apply(keras, node, x, layer_name(i, node), "float32" if i == last else precision, layer_for)
     return keras.Model(inputs, x, name=spec.name)

@@ -47,7 +47,9 @@ def emokit_backends() -> list[BackendRecord]:
     """Return the Keras backends this plugin provides.
 
     Called once when the registry is built, before Keras is imported; the chosen
-    record's environment is applied before the backend library is imported.
+    record's environment is applied before the backend library is imported. While
+    training, its ``training_layer`` may swap in faster layers (same variables, same
+    function) and its ``fit_data`` may wrap the arrays ``model.fit`` is given.
     """
 
 

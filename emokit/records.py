@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from emokit.spec import ModelSpec
+    from emokit.spec import ModelSpec, Node
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,15 @@ class BackendRecord:
     #: Why this backend cannot train a model at a ``--precision`` other than float32, or ``None`` if it
     #: can: called as ``precision_limit(spec, precision)`` before training; the reason is shown to the user.
     precision_limit: Callable[[ModelSpec, str], str | None] | None = None
+    #: A faster Keras layer for a spec node while training on this backend, or ``None`` for emokit's
+    #: standard layer: called as ``training_layer(keras, node, layer_kwargs)`` (``layer_kwargs``: the
+    #: layer's ``name`` and ``dtype``). The layer must hold the same variables and compute the same
+    #: function as the standard one: a run is saved as weights, and evaluated and served by the standard model.
+    training_layer: Callable[[Any, Node, Mapping[str, Any]], Any] | None = None
+    #: What ``model.fit`` is given for in-memory training or validation arrays on this backend, or
+    #: ``None`` to give Keras the arrays: called as ``fit_data(images, one_hot_labels, batch_size,
+    #: shuffle, seed)``; the result is passed as ``fit``'s ``x`` (e.g. a ``tf.data.Dataset`` of batches).
+    fit_data: Callable[[np.ndarray, np.ndarray, int, bool, int], Any] | None = None
 
 
 @dataclass(frozen=True)

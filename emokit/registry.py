@@ -291,7 +291,7 @@ def record_problems(record: Any, kind: str, hook_name: str | None = None) -> lis
         value = getattr(record, f.name)
         if f.name in ("build", "load", "create", "can_open") and not callable(value):
             problems.append(f"{label}: field '{f.name}' is not callable (got {type(value).__name__}).")
-        if f.name in ("training_environment", "precision_limit") and value is not None and not callable(value):
+        if f.name in ("training_environment", "precision_limit", "training_layer", "fit_data") and value is not None and not callable(value):
             problems.append(f"{label}: field '{f.name}' must be callable or None (got {type(value).__name__}).")
         if f.name in ("options", "environment", "compile_options"):
             if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):

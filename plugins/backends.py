@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from emokit import hookimpl
 from emokit.records import BackendRecord
+from . import tensorflow_training
 
 
 @hookimpl
@@ -30,6 +31,10 @@ def emokit_backends() -> list[BackendRecord]:
             environment={"TF_CPP_MIN_LOG_LEVEL": "2"},
             # XLA makes convolution training ~5x slower on CPU; plain TF graphs are faster.
             compile_options={"jit_compile": False},
+            # Keras's batch norm is backend-neutral ops; TensorFlow's fused kernel trains it ~1.4x faster.
+            training_layer=tensorflow_training.training_layer,
+            # Keras's own pipeline for arrays often stalls 5 s per epoch tearing down tf.data's autotuner.
+            fit_data=tensorflow_training.fit_data,
         ),
         BackendRecord(
             name="jax",

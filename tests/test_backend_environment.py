@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 
+from emokit import hookimpl
 from emokit.backend import check_precision, environment_for
 from emokit.errors import EmokitError
 from emokit.registry import build_registry
@@ -145,3 +146,43 @@ def test_cpu_bfloat16_support_is_read_from_cpuinfo(tmp_path):
     cpuinfo.write_text("flags\t\t: fpu sse avx2 fma\n")
     assert cpu_has_bfloat16(cpuinfo) is False
     assert cpu_has_bfloat16(tmp_path / "missing") is None  # not Linux: unknown, no warning
+
+
+class SpyBackends:
+    """A torch backend plugin that supplies its own training layers and fit data, and notes each use."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.fed: list[tuple[int, int, bool, int]] = []
+
+    def training_layer(self, keras, node, layer_kwargs):
+        self.asked.append(type(node).__name__)
+        if type(node).__name__ == "Dropout":  # a stand-in "faster" layer: the same layer, renamed
+            return keras.layers.Dropout(node.rate, name=layer_kwargs["name"] + "_spy", dtype=layer_kwargs["dtype"])
+        return None
+
+    def fit_data(self, images, labels, batch_size, shuffle, seed):
+        import torch  # noqa: PLC0415
+
+        self.fed.append((len(images), batch_size, shuffle, seed))
+        data = torch.utils.data.TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
+        return torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=shuffle)
+
+    @hookimpl
+    def emokit_backends(self):
+        return [replace(REGISTRY.get("backend", "torch"), training_layer=self.training_layer, fit_data=self.fit_data)]
+
+
+def test_training_uses_a_backend_plugins_training_layers_and_fit_data(tmp_path):
+    from rich.console import Console
+
+    from conftest import TINY_TRAINING
+    from emokit.training.config import TrainConfig
+    from emokit.training.trainer import train
+
+    spy = SpyBackends()
+    registry = build_registry([("spy", spy)], blocked=["backends"])  # the spy stands in for the built-in torch
+    run = train(TrainConfig(**{**TINY_TRAINING, "epochs": 2}), registry, root=tmp_path, console=Console(quiet=True))
+    assert {"Conv", "BatchNorm", "Dropout", "Dense"} <= set(spy.asked)
+    assert spy.fed == [(2800, 64, True, 1), (420, 64, False, 1)]  # training data shuffled, validation in order
+    assert run.metrics()["splits"]["test"]["accuracy"] > 0.3  # it trained on what fit_data fed

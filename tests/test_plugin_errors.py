@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from emokit.errors import PluginError
-from emokit.registry import build_registry
+from emokit.records import BackendRecord
+from emokit.registry import build_registry, record_problems
 
 PLUGINS = Path(__file__).with_name("plugins")
 
@@ -72,9 +73,17 @@ def test_record_with_an_empty_summary():
     assert "has an empty or missing 'summary'" in message
 
 
-def test_backend_precision_limit_that_is_not_a_function():
-    message = error_for("plugin_bad_precision_limit")
+def test_backend_hook_that_is_not_a_function():
+    message = error_for("plugin_bad_backend_hooks")
     assert "BackendRecord 'npu': field 'precision_limit' must be callable or None (got str)" in message
+
+
+@pytest.mark.parametrize("hook", ["training_environment", "precision_limit", "training_layer", "fit_data"])
+def test_every_optional_backend_hook_must_be_a_function(hook):
+    record = BackendRecord(name="npu", summary="An accelerator", module="npu", install="pip install npu",
+                           **{hook: {"not": "a function"}})
+    assert record_problems(record, "backend") == [
+        f"BackendRecord 'npu': field '{hook}' must be callable or None (got dict)."]
 
 
 def test_record_name_that_cannot_be_typed_on_the_command_line():

@@ -96,6 +96,16 @@ def _class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
     return {i: float(w) for i, w in enumerate(weights)}
 
 
+def _fit_data(backend: BackendRecord, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
+              batch_size: int, seed: int) -> dict[str, Any]:
+    """``model.fit``'s data arguments: the arrays, or what the backend wraps them in (``fit_data``)."""
+    if backend.fit_data is None:
+        return {"x": train[0], "y": train[1], "batch_size": batch_size, "shuffle": True, "validation_data": val}
+    # ``shuffle=False``: the backend's data is already shuffled (Keras would only warn that it ignores it).
+    return {"x": backend.fit_data(*train, batch_size, True, seed), "shuffle": False,
+            "validation_data": backend.fit_data(*val, batch_size, False, seed)}
+
+
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C while training, so both keep the last checkpoint."""
@@ -174,7 +184,7 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
         console.print("[yellow]No checkpoint in this run yet: starting it from epoch 1.[/]")
 
     keras.utils.set_random_seed(config.seed)
-    core = build_model(spec, keras, config.precision)
+    core = build_model(spec, keras, config.precision, backend.training_layer)
     train_model = _with_augmentations(keras, registry, core, config)
     train_split, val_split = dataset.splits["train"], dataset.splits["val"]
     steps = int(np.ceil(len(train_split) / config.batch_size))
@@ -207,8 +217,8 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
         with _sigterm_as_interrupt():
             if state["epoch"] < config.epochs and not state.get("stopped_early"):
                 train_model.fit(
-                    x_train, y_train, batch_size=config.batch_size, epochs=config.epochs, initial_epoch=state["epoch"],
-                    validation_data=(x_val, y_val), shuffle=True, verbose=0, callbacks=callbacks,
+                    **_fit_data(backend, (x_train, y_train), (x_val, y_val), config.batch_size, config.seed),
+                    epochs=config.epochs, initial_epoch=state["epoch"], verbose=0, callbacks=callbacks,
                     class_weight=_class_weights(train_split.labels, num_classes) if config.class_weights else None,
                 )
     except KeyboardInterrupt:
