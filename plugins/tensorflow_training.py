@@ -4,9 +4,9 @@ and a ``tf.data`` pipeline without autotuning for ``model.fit`` (``fit_data``).
 Batch norm: Keras 3's ``BatchNormalization`` is written once for every backend: in training it computes the
 batch mean and variance with separate reductions, then normalizes with elementwise ops, and
 TensorFlow differentiates through each of them. TensorFlow has one fused kernel for all of that
-(``FusedBatchNormV3``, oneDNN-accelerated on x86) with a fused gradient. For mini_xception, whose
-steps are mostly batch norm on large, thin feature maps, the fused kernel trains about 1.4x faster
-(docs/benchmarks.md). The layer below is Keras's own with only the training branch replaced, so
+(``FusedBatchNormV3``, oneDNN-accelerated on x86) with a fused gradient. mini_xception, whose
+steps are mostly batch norm on large, thin feature maps, trains 1.65x faster with it, small_cnn
+1.28x (docs/benchmarks.md). The layer below is Keras's own with only the training branch replaced, so
 it has the same variables and the same inference path: runs load into the standard model.
 
 Data: given NumPy arrays, Keras builds a ``tf.data`` pipeline with autotuning on and a new iterator
