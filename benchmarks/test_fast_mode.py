@@ -46,6 +46,13 @@ def test_bench_training(tmp_path):
     assert all(r["img_s"] > 0 for r in rows)
 
 
+def test_bench_tf_speedups(tmp_path):
+    pytest.importorskip("tensorflow")
+    result = run_fast("bench_tf_speedups.py", tmp_path)
+    assert {r["variant"] for r in result["rows"]} == {"all", "keras_bn", "one_step", "keras_data"}
+    assert all(r["img_s"] > 0 for r in result["rows"])
+
+
 def test_bench_inference(tmp_path):
     result = run_fast("bench_inference.py", tmp_path, "--backend", "tensorflow", "--backend", "torch")
     rows = result["rows"]

@@ -1,0 +1,112 @@
+"""What each of the tensorflow backend's training speed-ups is worth, one at a time (images/s).
+
+One process (TensorFlow), the same model and random data for every variant, alternated ``--repeats``
+times so drift between processes cannot favour one:
+
+* ``all``        what ``emokit train`` does: fused batch norm, ``fit_data``, 8 steps per call
+* ``keras_bn``   all but the fused batch norm (Keras's own ``BatchNormalization``)
+* ``one_step``   all but ``steps_per_execution`` (one step per ``tf.function`` call)
+* ``keras_data`` all but ``fit_data``: the arrays go to ``model.fit``, whose ``tf.data`` pipeline
+  waits on its autotuning thread when an epoch's iterator is torn down (validation data included)
+
+The first epoch of each measurement (tracing) is dropped; median of the rest.
+
+    python benchmarks/bench_tf_speedups.py [--arch mini_xception] [--images 2560] [--epochs 5] [--repeats 2] [--pause PID]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from common import command_line, emit, fast, run_child, write_results
+
+VARIANTS = ("all", "keras_bn", "one_step", "keras_data")
+BATCH = 64
+
+
+def worker(arch: str, variants: list[str], images: int, epochs: int) -> dict:
+    os.environ["KERAS_BACKEND"] = "tensorflow"
+    import numpy as np
+
+    from emokit.backend import load_keras
+    from emokit.builder import build_model
+    from emokit.registry import build_registry
+    from emokit.specs import spec_for
+
+    registry = build_registry()
+    _, keras = load_keras(registry, "tensorflow")
+    record = registry.get("backend", "tensorflow")
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (images, 48, 48, 1)).astype("float32")
+    y = np.eye(7, dtype="float32")[rng.integers(0, 7, images)]
+    xv, yv = x[:64], y[:64]
+    rows = []
+    for variant in variants:
+        keras.utils.set_random_seed(0)
+        layer_for = None if variant == "keras_bn" else record.training_layer
+        model = build_model(spec_for(registry, arch), keras, "float32", layer_for)
+        options = dict(record.compile_options)
+        if variant == "one_step":
+            options.pop("steps_per_execution", None)
+        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"], **options)
+        if variant == "keras_data":
+            data = {"x": x, "y": y, "batch_size": BATCH, "validation_data": (xv, yv)}
+        else:
+            data = {"x": record.fit_data(x, y, BATCH, True, 0), "validation_data": record.fit_data(xv, yv, BATCH, False, 0)}
+        seconds: list[float] = []
+
+        class EpochTimer(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.started = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                seconds.append(time.perf_counter() - self.started)
+
+        model.fit(**data, epochs=epochs, verbose=0, callbacks=[EpochTimer()])
+        measured = seconds[1:] or seconds
+        rows.append({"arch": arch, "variant": variant, "epoch_s": [round(s, 3) for s in seconds],
+                     "img_s": round(images / statistics.median(measured), 1)})
+    return {"rows": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="mini_xception", choices=("small_cnn", "mini_xception"))
+    parser.add_argument("--variant", action="append", choices=VARIANTS)
+    parser.add_argument("--images", type=int, help="train images per epoch (default 2560; fast 64)")
+    parser.add_argument("--epochs", type=int, help="epochs per measurement, the first dropped (default 5; fast 2)")
+    parser.add_argument("--repeats", type=int, help="alternations of the variants (default 2; fast 1)")
+    parser.add_argument("--pause", type=int, help="PID to SIGSTOP while the child measures (SIGCONT after)")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    is_fast = fast()
+    images = args.images or (64 if is_fast else 2560)
+    epochs = args.epochs or (2 if is_fast else 5)
+    variants = args.variant or list(VARIANTS)
+    if args.worker:
+        emit(worker(args.arch, variants, images, epochs))
+        return 0
+    order = variants * (args.repeats or (1 if is_fast else 2))
+    child = ["--worker", "--arch", args.arch, "--images", str(images), "--epochs", str(epochs)]
+    for variant in order:
+        child += ["--variant", variant]
+    result = run_child(Path(__file__), child, pause=args.pause, timeout=170 if is_fast else 1200)
+    if "error" in result:
+        print(result["error"], file=sys.stderr)
+        return 1
+    for row in result["rows"]:
+        print(f"{row['arch']:>14} {row['variant']:>10}: {row['img_s']:8.1f} img/s  epochs {row['epoch_s']}")
+    path = write_results("tf_speedups", {"command": command_line("bench_tf_speedups.py", argv),
+                                         "images": images, "epochs": epochs, **result}, args.out)
+    print(f"-> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
