@@ -33,7 +33,7 @@ def emokit_backends() -> list[BackendRecord]:
             # tf.function call save Keras's per-step Python (~5% for mini_xception); the live progress
             # bar then moves eight batches at a time.
             compile_options={"jit_compile": False, "steps_per_execution": 8},
-            # Keras's batch norm is backend-neutral ops; TensorFlow's fused kernel trains mini_xception 1.65x faster.
+            # Keras's batch norm is backend-neutral ops; TensorFlow's fused kernel trains mini_xception ~1.5x faster.
             training_layer=tensorflow_training.training_layer,
             # Keras's own pipeline for arrays often stalls 5 s per epoch tearing down tf.data's autotuner.
             fit_data=tensorflow_training.fit_data,

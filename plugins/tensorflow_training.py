@@ -5,8 +5,8 @@ Batch norm: Keras 3's ``BatchNormalization`` is written once for every backend: 
 batch mean and variance with separate reductions, then normalizes with elementwise ops, and
 TensorFlow differentiates through each of them. TensorFlow has one fused kernel for all of that
 (``FusedBatchNormV3``, oneDNN-accelerated on x86) with a fused gradient. mini_xception, whose
-steps are mostly batch norm on large, thin feature maps, trains 1.65x faster with it, small_cnn
-1.28x (docs/benchmarks.md). The layer below is Keras's own with only the training branch replaced, so
+steps are mostly batch norm on large, thin feature maps, trains 1.4-1.65x faster with it, small_cnn
+1.25x (docs/benchmarks.md). The layer below is Keras's own with only the training branch replaced, so
 it has the same variables and the same inference path: runs load into the standard model.
 
 Data: given NumPy arrays, Keras builds a ``tf.data`` pipeline with autotuning on and a new iterator
