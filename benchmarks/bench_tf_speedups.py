@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
-from common import command_line, emit, fast, run_child, write_results
+from common import command_line, emit, epoch_timer, fast, run_child, summarize, write_results
 
 VARIANTS = ("all", "keras_bn", "one_step", "keras_data")
 BATCH = 64
@@ -58,19 +56,9 @@ def worker(arch: str, variants: list[str], images: int, epochs: int) -> dict:
             data = {"x": x, "y": y, "batch_size": BATCH, "validation_data": (xv, yv)}
         else:
             data = {"x": record.fit_data(x, y, BATCH, True, 0), "validation_data": record.fit_data(xv, yv, BATCH, False, 0)}
-        seconds: list[float] = []
-
-        class EpochTimer(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.started = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                seconds.append(time.perf_counter() - self.started)
-
-        model.fit(**data, epochs=epochs, verbose=0, callbacks=[EpochTimer()])
-        measured = seconds[1:] or seconds
-        rows.append({"arch": arch, "variant": variant, "epoch_s": [round(s, 3) for s in seconds],
-                     "img_s": round(images / statistics.median(measured), 1)})
+        timer = epoch_timer(keras)
+        model.fit(**data, epochs=epochs, verbose=0, callbacks=[timer])
+        rows.append({"arch": arch, "variant": variant, **summarize(timer.seconds, images)})
     return {"rows": rows}
 
 

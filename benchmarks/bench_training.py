@@ -47,14 +47,13 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from common import command_line, emit, fast, installed_backends, run_child, write_results
+from common import command_line, emit, epoch_timer, fast, installed_backends, run_child, summarize, write_results
 
 ARCHS = ("small_cnn", "mini_xception")
 KERAS_VARIANTS = ("emokit", "fit", "emokit_bf16")
@@ -79,13 +78,6 @@ def random_data(images: int, seed: int = 0):
     xv = rng.integers(0, 256, (VAL_IMAGES, 48, 48, 1), dtype=np.uint8)
     yv = rng.integers(0, NUM_CLASSES, VAL_IMAGES)
     return x, y, xv, yv
-
-
-def summarize(epoch_seconds: list[float], images: int) -> dict:
-    measured = epoch_seconds[1:] or epoch_seconds  # drop the warm-up epoch
-    median = statistics.median(measured)
-    return {"epoch_s": [round(s, 3) for s in epoch_seconds], "median_epoch_s": round(median, 3),
-            "img_s": round(images / median, 1), "repeats": len(measured)}
 
 
 # ---------------------------------------------------------------- emokit's own path
@@ -175,18 +167,7 @@ def run_fit(backend: str, arch: str, images: int, epochs: int, defaults: bool = 
     options = {} if defaults or backend != "tensorflow" else {"jit_compile": False}
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"], **options)
 
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.started)
-
-    timer = EpochTimer()
+    timer = epoch_timer(keras)
     eye = np.eye(NUM_CLASSES, dtype=np.float32)
     model.fit(x.astype(np.float32), eye[y], batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0,
               validation_data=(xv.astype(np.float32), eye[yv]), callbacks=[timer])

@@ -148,3 +148,28 @@ def fresh_run(folder: Path, arch: str, registry: Any, keras: Any) -> Path:
     (folder / "spec.json").write_text(spec.to_json())
     build_model(spec, keras).save_weights(folder / "model.weights.h5")
     return folder
+
+
+def summarize(epoch_seconds: list[float], images: int) -> dict[str, Any]:
+    """Training throughput from per-epoch wall times: the first epoch (tracing) dropped, median of the rest."""
+    measured = epoch_seconds[1:] or epoch_seconds
+    median = statistics.median(measured)
+    return {"epoch_s": [round(s, 3) for s in epoch_seconds], "median_epoch_s": round(median, 3),
+            "img_s": round(images / median, 1), "repeats": len(measured)}
+
+
+def epoch_timer(keras: Any) -> Any:
+    """A Keras callback whose ``seconds`` list gets each epoch's wall time."""
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            self.seconds.append(time.perf_counter() - self.started)
+
+    return EpochTimer()

@@ -30,8 +30,8 @@ def emokit_backends() -> list[BackendRecord]:
             install="pip install 'emokit[tensorflow]'",
             environment={"TF_CPP_MIN_LOG_LEVEL": "2"},
             # XLA makes convolution training ~5x slower on CPU; plain TF graphs are faster. Eight steps per
-            # tf.function call save Keras's per-step Python (~5% for mini_xception); the live progress
-            # bar then moves eight batches at a time.
+            # tf.function call skip Keras's per-step Python: +5% in one A/B, within the noise in another
+            # (docs/benchmarks.md); the only cost is a progress bar that moves eight batches at a time.
             compile_options={"jit_compile": False, "steps_per_execution": 8},
             # Keras's batch norm is backend-neutral ops; TensorFlow's fused kernel trains mini_xception ~1.5x faster.
             training_layer=tensorflow_training.training_layer,

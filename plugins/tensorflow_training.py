@@ -11,9 +11,9 @@ it has the same variables and the same inference path: runs load into the standa
 
 Data: given NumPy arrays, Keras builds a ``tf.data`` pipeline with autotuning on and a new iterator
 every epoch, for training and again for validation. Tearing down the old iterator waits for
-tf.data's autotuning thread, which here often took 5 s (py-spy: the main thread blocked in
-``RootDataset::Iterator::~Iterator``, waiting on that thread), and the CPU sat idle meanwhile: up to
-10 s of every epoch. The same batches through a pipeline with autotuning off never wait.
+tf.data's autotuning thread, which here took 5 s in many epochs, not all (py-spy: the main thread
+blocked in ``RootDataset::Iterator::~Iterator``, waiting on that thread), with the CPU idle: up to
+10 s of an epoch. The same batches through a pipeline with autotuning off never wait.
 
 Neither Keras nor TensorFlow is imported at module level: Keras arrives as ``keras`` and TensorFlow
 is imported inside the functions, which emokit calls only once it has chosen the backend.

@@ -96,8 +96,8 @@ def _class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
     return {i: float(w) for i, w in enumerate(weights)}
 
 
-def _fit_data(backend: BackendRecord, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
-              batch_size: int, seed: int) -> dict[str, Any]:
+def _fit_arguments(backend: BackendRecord, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
+                   batch_size: int, seed: int) -> dict[str, Any]:
     """``model.fit``'s data arguments: the arrays, or what the backend wraps them in (``fit_data``)."""
     if backend.fit_data is None:
         return {"x": train[0], "y": train[1], "batch_size": batch_size, "shuffle": True, "validation_data": val}
@@ -217,7 +217,7 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
         with _sigterm_as_interrupt():
             if state["epoch"] < config.epochs and not state.get("stopped_early"):
                 train_model.fit(
-                    **_fit_data(backend, (x_train, y_train), (x_val, y_val), config.batch_size, config.seed),
+                    **_fit_arguments(backend, (x_train, y_train), (x_val, y_val), config.batch_size, config.seed),
                     epochs=config.epochs, initial_epoch=state["epoch"], verbose=0, callbacks=callbacks,
                     class_weight=_class_weights(train_split.labels, num_classes) if config.class_weights else None,
                 )
