@@ -101,6 +101,15 @@ def test_assert_plugin_contract_lists_every_failure():
     assert "[FAIL] plugin 'plugin_imports_keras' - imports without keras" in str(caught.value)
 
 
+def test_plugin_that_imports_keras_is_not_imported_by_the_check():
+    # Importing it would import Keras in the caller's process before a backend is chosen, fixing the
+    # backend for everything the caller does next (a test run's later Keras tests, for one).
+    sys.modules.pop("plugin_imports_keras", None)
+    results = check_plugin("plugin_imports_keras", backends=[])
+    assert [(r.check, r.status) for r in results] == [("imports without keras", "fail")]
+    assert "plugin_imports_keras" not in sys.modules
+
+
 def test_plugin_that_does_not_load_is_one_failed_result():
     results = check_plugin("plugin_misspelled_hook", backends=[])
     failed = [r for r in results if not r.passed]

@@ -8,7 +8,7 @@ everything that is wrong at once; :func:`assert_plugin_contract` turns failures 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -62,26 +62,37 @@ def check_backend(record: Any, plugin: str = "-") -> list[CheckResult]:
 def check_plugin(plugin: ModuleType | str, backends: Backends = None) -> list[CheckResult]:
     """Load one plugin module on its own (no entry points) and check its module and every record.
 
-    ``plugin`` is the module or its import name, e.g. ``"emokit_example.plugin"``.
+    ``plugin`` is the module or its import name, e.g. ``"emokit_example.plugin"``. Given a name, the
+    module's imports are checked in a fresh process first, and a module that fails that check is not
+    imported here: importing one that imports Keras would fix Keras's backend for the calling process.
     """
-    module = importlib.import_module(plugin) if isinstance(plugin, str) else plugin
-    name = module.__name__
+    module_check = None
+    if isinstance(plugin, str):
+        module_check = check_plugin_module(plugin)
+        if not module_check.passed:
+            return [module_check]
+        plugin = importlib.import_module(plugin)
+    name = plugin.__name__
     try:
-        registry = build_registry([(name, module)], use_entry_points=False, blocked=())
+        registry = build_registry([(name, plugin)], use_entry_points=False, blocked=())
     except PluginError as exc:
-        return [check_plugin_module(name, plugin=name), CheckResult(name, "plugin", name, "loads", "fail", str(exc))]
-    return check_registry(registry, backends)
+        return [module_check or check_plugin_module(name, plugin=name),
+                CheckResult(name, "plugin", name, "loads", "fail", str(exc))]
+    return check_registry(registry, backends, {name: module_check} if module_check else {})
 
 
-def check_registry(registry: Registry, backends: Backends = None) -> list[CheckResult]:
+def check_registry(registry: Registry, backends: Backends = None,
+                   module_checks: Mapping[str, CheckResult] | None = None) -> list[CheckResult]:
     """Check every plugin in ``registry``: those that failed to load, each module's imports, every record.
 
     The Keras checks run once per installed backend (or per name in ``backends``) for all records together.
+    ``module_checks`` holds import checks already run, by module name, so they are not run twice.
     """
+    module_checks = module_checks or {}
     results = [CheckResult(name, "plugin", name, "loads", "fail", reason) for name, reason in registry.failures]
     for info in registry.plugins:
         if info.module:
-            results.append(check_plugin_module(info.module, plugin=info.name))
+            results.append(module_checks.get(info.module) or check_plugin_module(info.module, plugin=info.name))
     job = BackendJob()
     for kind in HOOK_FOR_KIND:
         for name, record in registry.records(kind).items():
