@@ -46,10 +46,12 @@ def test_bench_training(tmp_path):
     assert all(r["img_s"] > 0 for r in rows)
 
 
-def test_bench_tf_speedups(tmp_path):
-    pytest.importorskip("tensorflow")
-    result = run_fast("bench_tf_speedups.py", tmp_path)
-    assert {r["variant"] for r in result["rows"]} == {"all", "keras_bn", "one_step", "keras_data"}
+@pytest.mark.parametrize(("backend", "variants"), [("tensorflow", {"all", "keras_bn", "one_step", "keras_data"}),
+                                                    ("torch", {"all", "keras_bn"})])
+def test_bench_speedups(tmp_path, backend, variants):
+    pytest.importorskip(backend)
+    result = run_fast("bench_speedups.py", tmp_path, "--backend", backend)
+    assert {(r["backend"], r["variant"]) for r in result["rows"]} == {(backend, v) for v in variants}
     assert all(r["img_s"] > 0 for r in result["rows"])
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from emokit import hookimpl
 from emokit.records import BackendRecord
-from . import tensorflow_training
+from . import tensorflow_training, torch_training
 
 
 @hookimpl
@@ -22,6 +22,8 @@ def emokit_backends() -> list[BackendRecord]:
             summary="PyTorch (default); CPU wheel: pip install torch==2.13.0",
             module="torch",
             install="pip install 'emokit[torch]'  (CPU build: pip install torch==2.13.0)",
+            # Keras's batch norm is backend-neutral ops; PyTorch's fused kernel trains faster (docs/benchmarks.md).
+            training_layer=torch_training.training_layer,
         ),
         BackendRecord(
             name="tensorflow",

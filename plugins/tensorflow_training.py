@@ -1,13 +1,10 @@
 """What the tensorflow backend changes to train faster: a fused batch norm layer (``training_layer``)
 and a ``tf.data`` pipeline without autotuning for ``model.fit`` (``fit_data``).
 
-Batch norm: Keras 3's ``BatchNormalization`` is written once for every backend: in training it computes the
-batch mean and variance with separate reductions, then normalizes with elementwise ops, and
-TensorFlow differentiates through each of them. TensorFlow has one fused kernel for all of that
-(``FusedBatchNormV3``, oneDNN-accelerated on x86) with a fused gradient. mini_xception, whose
-steps are mostly batch norm on large, thin feature maps, trains 1.4-1.65x faster with it, small_cnn
-1.25x (docs/benchmarks.md). The layer below is Keras's own with only the training branch replaced, so
-it has the same variables and the same inference path: runs load into the standard model.
+Batch norm: Keras 3's ``BatchNormalization`` differentiates separate reductions and elementwise ops
+(``plugins/fused_batch_norm.py``); TensorFlow has one fused kernel for all of that (``FusedBatchNormV3``,
+oneDNN-accelerated on x86) with a fused gradient. mini_xception, whose steps are mostly batch norm on
+large, thin feature maps, trains 1.4-1.65x faster with it, small_cnn 1.25x (docs/benchmarks.md).
 
 Data: given NumPy arrays, Keras builds a ``tf.data`` pipeline with autotuning on and a new iterator
 every epoch, for training and again for validation. Tearing down the old iterator waits for
@@ -26,43 +23,27 @@ from typing import Any
 
 import numpy as np
 
-from emokit.spec import BatchNorm, Node
+from emokit.spec import Node
+
+from .fused_batch_norm import fused_batch_norm_layer
 
 
 def training_layer(keras: Any, node: Node, layer_kwargs: Mapping[str, Any]) -> Any:
     """The fused batch norm for :class:`~emokit.spec.BatchNorm` nodes; ``None`` (Keras's layer) for the rest."""
-    if isinstance(node, BatchNorm):
-        return fused_batch_norm_class(keras)(momentum=node.momentum, **layer_kwargs)
-    return None
+    return fused_batch_norm_layer(keras, node, layer_kwargs, _fused_batch_norm)
 
 
-def fused_batch_norm_class(keras: Any) -> type:
-    """``keras.layers.BatchNormalization`` whose training step is TensorFlow's fused kernel."""
+def _fused_batch_norm(x: Any, gamma: Any, beta: Any, epsilon: float) -> tuple[Any, Any, Any]:
+    """TensorFlow's ``FusedBatchNormV3`` in training mode: output, batch mean, biased batch variance."""
     import tensorflow as tf  # noqa: PLC0415 - only once the tensorflow backend is active
 
-    # Named like Keras's class on purpose: Keras files a layer's weights under its class name, so
-    # this name keeps the weights file identical to the standard model's.
-    class BatchNormalization(keras.layers.BatchNormalization):
-        """Keras batch norm; in training, one ``FusedBatchNormV3`` op (same statistics, same updates)."""
-
-        def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
-            fusable = (training and self.trainable and mask is None and not self.renorm and self.center
-                       and self.scale and len(inputs.shape) == 4 and self.axis in (-1, 3))
-            if not fusable:
-                return super().call(inputs, training=training, mask=mask)
-            y, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
-                x=tf.cast(inputs, tf.float32), scale=tf.cast(self.gamma, tf.float32), offset=tf.cast(self.beta, tf.float32),
-                mean=tf.constant([], tf.float32), variance=tf.constant([], tf.float32),
-                epsilon=self.epsilon, exponential_avg_factor=1.0, data_format="NHWC", is_training=True)
-            # The fused op reports the unbiased (n - 1) batch variance; Keras keeps the biased one.
-            shape = tf.shape(inputs)
-            count = tf.cast(shape[0] * shape[1] * shape[2], tf.float32)
-            variance = variance * (count - 1.0) / count
-            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
-            self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
-            return tf.cast(y, self.compute_dtype)
-
-    return BatchNormalization
+    y, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
+        x=x, scale=gamma, offset=beta, mean=tf.constant([], tf.float32), variance=tf.constant([], tf.float32),
+        epsilon=epsilon, exponential_avg_factor=1.0, data_format="NHWC", is_training=True)
+    # The fused op reports the unbiased (n - 1) batch variance; Keras keeps the biased one.
+    shape = tf.shape(x)
+    count = tf.cast(shape[0] * shape[1] * shape[2], tf.float32)
+    return y, mean, variance * (count - 1.0) / count
 
 
 def fit_data(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> Any:
