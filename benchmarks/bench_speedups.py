@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for row in result["rows"]:
         print(f"{row['backend']:>10} {row['arch']:>14} {row['variant']:>10}: {row['img_s']:8.1f} img/s  epochs {row['epoch_s']}")
-    path = write_results(f"speedups-{args.backend}", {"command": command_line("bench_speedups.py", argv),
+    path = write_results(f"speedups-{args.backend}-{args.arch}", {"command": command_line("bench_speedups.py", argv),
                                          "images": images, "epochs": epochs, **result}, args.out)
     print(f"-> {path}")
     return 0
