@@ -55,6 +55,14 @@ def test_bench_speedups(tmp_path, backend, variants):
     assert all(r["img_s"] > 0 for r in result["rows"])
 
 
+def test_profile_tf_step(tmp_path):
+    pytest.importorskip("tensorflow")
+    result = run_fast("profile_tf_step.py", tmp_path)
+    assert result["img_s"] > 0 and result["threads"] >= 1
+    assert {"conv", "batch norm", "depthwise conv"} <= set(result["op_share"])
+    assert sum(result["op_share"].values()) == pytest.approx(1, abs=0.01)
+
+
 def test_bench_inference(tmp_path):
     result = run_fast("bench_inference.py", tmp_path, "--backend", "tensorflow", "--backend", "torch")
     rows = result["rows"]
