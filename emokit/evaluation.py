@@ -51,17 +51,18 @@ class EvaluationResult:
 
 def evaluate_run(run_ref: str | Path, registry: Registry, *, data: str | None = None, splits: Iterable[str] = ("test",),
                  backend: str | None = None, root: Path | None = None, runtime: str = "keras",
-                 tta: bool = False) -> EvaluationResult:
+                 tta: str = "none") -> EvaluationResult:
     """Load a run on ``backend`` (or its export, see :data:`emokit.predictor.RUNTIMES`), load its dataset (or
     ``data``) the way training did, and evaluate ``splits``.
 
-    ``tta`` averages each image's probabilities with those of its horizontal mirror (emotions are
-    left-right symmetric; the flip augmentation trains on mirrors too). Results are labelled
-    ``+tta`` so they are never mistaken for single-pass figures.
+    ``tta`` (see :data:`emokit.tta.TTA_MODES`) averages each image's probabilities over views of it:
+    its mirror image (``flip``) or ten crops (``ten-crop``). Results are labelled with the mode
+    (``tensorflow+ten-crop``) so they are never mistaken for single-pass figures.
     """
     from emokit.data import open_dataset  # noqa: PLC0415
     from emokit.predictor import open_predictor  # noqa: PLC0415
     from emokit.training.config import TrainConfig  # noqa: PLC0415
+    from emokit.tta import check_tta, with_tta  # noqa: PLC0415
 
     run = find_run(run_ref, root)
     config = TrainConfig.from_dict(run.config())
@@ -69,7 +70,8 @@ def evaluate_run(run_ref: str | Path, registry: Registry, *, data: str | None = 
     for split in splits:
         if split not in ("train", "val", "test"):
             raise EmokitError(f"Unknown split '{split}'. Available: train, val, test.")
-    predictor = open_predictor(run, registry, backend, runtime)
+    check_tta(tta)
+    predictor = with_tta(open_predictor(run, registry, backend, runtime), tta)
     source = data if data is not None else config.data
     request = DataRequest(source=Path(source) if source else None, image_size=predictor.input_size,
                           channels=predictor.channels, val_fraction=config.val_fraction, seed=config.seed)
@@ -79,12 +81,7 @@ def evaluate_run(run_ref: str | Path, registry: Registry, *, data: str | None = 
     missing = [s for s in splits if s not in dataset.splits]
     if missing:
         raise EmokitError(f"Dataset '{dataset.name}' has no '{missing[0]}' split. It has: {', '.join(dataset.splits)}.")
-    label = predictor.label + ("+tta" if tta else "")
-    classify = predictor.probabilities
-    if tta:
-        def classify(images: np.ndarray) -> np.ndarray:
-            return (predictor.probabilities(images) + predictor.probabilities(images[:, :, ::-1])) / 2
-    plots_dir = run.path / "evaluations" / label
-    metrics = evaluate_splits(classify, dataset, splits, predictor.class_names, plots_dir)
+    plots_dir = run.path / "evaluations" / predictor.label
+    metrics = evaluate_splits(predictor.probabilities, dataset, splits, predictor.class_names, plots_dir)
     plots = tuple(plots_dir / f"confusion_{s}.png" for s in metrics)
-    return EvaluationResult(run, label, dataset.name, metrics, plots)
+    return EvaluationResult(run, predictor.label, dataset.name, metrics, plots)

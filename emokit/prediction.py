@@ -22,11 +22,17 @@ class WholeImage:
 
 
 def predict_images(run_ref: str | Path, images: Iterable[Path], registry: Registry, *, detector: str | None = "haar",
-                   backend: str | None = None, root: Path | None = None, runtime: str = "keras") -> list[dict[str, Any]]:
-    """For each image: its faces, each with box, probabilities and top emotion (JSON-ready)."""
-    from emokit.preprocess import read_image  # noqa: PLC0415
+                   backend: str | None = None, root: Path | None = None, runtime: str = "keras",
+                   tta: str = "none") -> list[dict[str, Any]]:
+    """For each image: its faces, each with box, probabilities and top emotion (JSON-ready).
 
-    predictor = open_predictor(find_run(run_ref, root), registry, backend, runtime)
+    ``tta`` averages each face over views of it (see :data:`emokit.tta.TTA_MODES`).
+    """
+    from emokit.preprocess import read_image  # noqa: PLC0415
+    from emokit.tta import check_tta, with_tta  # noqa: PLC0415
+
+    check_tta(tta)
+    predictor = with_tta(open_predictor(find_run(run_ref, root), registry, backend, runtime), tta)
     finder = WholeImage() if detector is None else registry.get("face_detector", detector).create()
     results = []
     for path in images:

@@ -87,6 +87,6 @@ def test_export_of_a_run_without_weights_says_so(tmp_path):
 
 
 def test_evaluate_tta_is_labelled(run_copy, capsys):
-    code, out, err = run_cli(capsys, "evaluate", str(run_copy.path), "--backend", "torch", "--tta")
+    code, out, err = run_cli(capsys, "evaluate", str(run_copy.path), "--backend", "torch", "--tta", "flip")
     assert code == 0, err
-    assert "torch+tta" in out and (run_copy.path / "evaluations" / "torch+tta" / "confusion_test.png").exists()
+    assert "torch+flip" in out and (run_copy.path / "evaluations" / "torch+flip" / "confusion_test.png").exists()

@@ -17,7 +17,7 @@ def evaluate_command(
     split: list[str] = typer.Option(["test"], "--split", help="Split(s) to evaluate: train, val, test."),
     backend: Optional[str] = typer.Option(None, "--backend", help="Backend to run the model on (any installed one)."),
     runtime: str = typer.Option("keras", "--runtime", help="keras, litert (the run's `emokit export`) or auto."),
-    tta: bool = typer.Option(False, "--tta", help="Test-time augmentation: average each face's probabilities with its mirror image's."),
+    tta: str = typer.Option("none", "--tta", help="Test-time augmentation: none, flip (average with the mirror image) or ten-crop (corner and centre crops, each mirrored)."),
     runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
 ) -> None:

@@ -19,6 +19,7 @@ def predict_command(
     no_detect: bool = typer.Option(False, "--no-detect", help="Treat each whole image as one cropped face."),
     backend: Optional[str] = typer.Option(None, "--backend"),
     runtime: str = typer.Option("keras", "--runtime", help="keras, litert (the run's `emokit export`) or auto."),
+    tta: str = typer.Option("none", "--tta", help="Test-time augmentation: none, flip or ten-crop (see `emokit evaluate --help`)."),
     runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
@@ -26,7 +27,7 @@ def predict_command(
     from emokit.prediction import predict_images  # noqa: PLC0415
 
     results = predict_images(run, images, registry_with_warnings(), detector=None if no_detect else detector,
-                             backend=backend, root=runs, runtime=runtime)
+                             backend=backend, root=runs, runtime=runtime, tta=tta)
     if json_out:
         print(json.dumps(results, indent=2))
         return
