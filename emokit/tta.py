@@ -19,8 +19,8 @@ from emokit.predictor import FaceClassifier
 #: Test-time augmentation modes, in order of cost: 1, 2 and 10 model calls per face.
 TTA_MODES = ("none", "flip", "ten-crop")
 
-#: The ten-crop crop side as a share of the input side (44 of 48 pixels), chosen on validation.
-CROP_FRACTION = 11 / 12
+#: The ten-crop crop side as a share of the input side (45 of 48 pixels), chosen on validation.
+CROP_FRACTION = 15 / 16
 
 
 def check_tta(mode: str) -> None:

@@ -34,9 +34,9 @@ def test_ten_crop_views_are_corner_and_centre_crops_and_their_mirrors(channels):
     # Views come in (crop, mirror) pairs; the crops are centre, then top-left, top-right, bottom-left, bottom-right.
     for crop, mirror in zip(views[::2], views[1::2]):
         np.testing.assert_array_equal(mirror, crop[:, :, ::-1])
-    expected = [(2, 2), (0, 0), (0, 4), (4, 0), (4, 4)]  # 44-pixel crops of a 48-pixel face
+    expected = [(1, 1), (0, 0), (0, 3), (3, 0), (3, 3)]  # 45-pixel crops of a 48-pixel face
     for view, (top, left) in zip(views[::2], expected):
-        crop = images[0, top:top + 44, left:left + 44, 0]
+        crop = images[0, top:top + 45, left:left + 45, 0]
         np.testing.assert_array_equal(view[0, :, :, 0], cv2.resize(crop, (48, 48), interpolation=cv2.INTER_LINEAR))
 
 
