@@ -8,6 +8,7 @@ uint8 48x48x1 faces. Each backend runs in its own process with the thread settin
 (``emokit.demo.engine.INFERENCE_THREAD_ENV``) unless ``--no-demo-threads``. From the repository root:
 
     python benchmarks/bench_inference.py                       # all backends, both archs
+    python benchmarks/bench_inference.py --tta none --tta ten-crop   # also the cost of test-time augmentation
     EMOKIT_BENCH_FAST=1 python benchmarks/bench_inference.py   # few calls (CI)
 
 Writes ``.benchmarks/bench_inference.json``. The ``fer`` peer is measured side by side with
@@ -23,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from emokit.tta import TTA_MODES
+
 from common import command_line, emit, fast, fresh_run, installed_backends, run_child, time_ms, write_results
 
 ARCHS = ("small_cnn", "mini_xception")
@@ -35,6 +38,7 @@ def worker(args: argparse.Namespace) -> None:
     from emokit.predictor import Predictor
     from emokit.registry import build_registry
     from emokit.runs import Run
+    from emokit.tta import with_tta
 
     if args.demo_threads:
         try:
@@ -56,7 +60,7 @@ def worker(args: argparse.Namespace) -> None:
 
             export_litert(run, registry)  # `emokit export RUN`: what the demo serves when a run has it
             predictors.append(LitePredictor(run))
-        for predictor in predictors:
+        for predictor in [with_tta(p, mode) for p in predictors for mode in args.tta]:
             for batch in (1, 64):
                 images = rng.integers(0, 256, (batch, 48, 48, 1), dtype=np.uint8)
                 repeat = args.repeat if batch == 1 else max(3, args.repeat // 8)
@@ -73,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", action="append", choices=("tensorflow", "torch", "jax"))
     parser.add_argument("--arch", action="append", choices=ARCHS)
     parser.add_argument("--repeat", type=int, help="single-image calls (default 300; fast 10); batches get 1/8")
+    parser.add_argument("--tta", action="append", choices=TTA_MODES,
+                        help="test-time augmentation mode(s) to time (repeatable; default none)")
     parser.add_argument("--no-demo-threads", dest="demo_threads", action="store_false")
     parser.add_argument("--pause", type=int, help="PID to SIGSTOP while each child measures (SIGCONT after)")
     parser.add_argument("--out", type=Path)
@@ -80,12 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.repeat = args.repeat or (10 if fast() else 300)
     args.arch = args.arch or list(ARCHS)
+    args.tta = args.tta or ["none"]
     if args.worker:
         worker(args)
         return 0
     rows = []
     for backend in args.backend or installed_backends():
-        child = ["--worker", backend, "--repeat", str(args.repeat), *sum((["--arch", a] for a in args.arch), [])]
+        child = ["--worker", backend, "--repeat", str(args.repeat), *sum((["--arch", a] for a in args.arch), []),
+                 *sum((["--tta", m] for m in args.tta), [])]
         if not args.demo_threads:
             child.append("--no-demo-threads")
         result = run_child(Path(__file__), child, pause=args.pause)

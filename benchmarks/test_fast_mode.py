@@ -64,10 +64,12 @@ def test_profile_tf_step(tmp_path):
 
 
 def test_bench_inference(tmp_path):
-    result = run_fast("bench_inference.py", tmp_path, "--backend", "tensorflow", "--backend", "torch")
+    result = run_fast("bench_inference.py", tmp_path, "--backend", "tensorflow", "--backend", "torch",
+                      "--tta", "none", "--tta", "ten-crop")
     rows = result["rows"]
     assert rows and not [r for r in rows if "error" in r]
     assert {r["batch"] for r in rows} == {1, 64}
+    assert {"torch", "torch+ten-crop", "tensorflow", "tensorflow+ten-crop"} <= {r["backend"] for r in rows}
 
 
 def test_bench_peer(tmp_path):
