@@ -31,8 +31,10 @@ def check_tta(mode: str) -> None:
 
 def _resize(images: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resize a batch (N, h, w, C) to (N, height, width, C), keeping the dtype and channel axis."""
+    if not len(images):
+        return np.zeros((0, height, width, images.shape[3]), dtype=images.dtype)
     return np.stack([cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR).reshape(height, width, -1)
-                     for image in images]) if len(images) else images[:, :height, :width]
+                     for image in images])
 
 
 def five_crops(images: np.ndarray, fraction: float = CROP_FRACTION) -> list[np.ndarray]:
@@ -74,7 +76,7 @@ class AveragedViews(FaceClassifier):
         views = tta_views(np.asarray(images), self.mode)
         # One model call over all views: fewer, larger batches run faster than ten small ones.
         probs = self.inner.probabilities(np.concatenate(views))
-        return probs.reshape(len(views), len(images), -1).mean(axis=0)
+        return probs.reshape(len(views), len(images), probs.shape[-1]).mean(axis=0)
 
 
 def with_tta(classifier: FaceClassifier, mode: str) -> FaceClassifier:

@@ -46,7 +46,8 @@ def test_flip_and_none_views():
     assert none is images
     plain, mirror = tta_views(images, "flip")
     np.testing.assert_array_equal(mirror[:, :, 0], images[:, :, -1])
-    assert len(five_crops(images[:0])) == 5  # an empty batch stays empty rather than failing
+    empty = five_crops(images[:0])  # an empty batch (no face found) stays empty rather than failing
+    assert len(empty) == 5 and all(v.shape == (0, 48, 48, 1) for v in empty)
 
 
 def test_unknown_mode_names_the_modes():
@@ -64,6 +65,7 @@ def test_tta_probabilities_are_the_mean_over_views_of_a_real_model(trained_run: 
         expected = np.mean([predictor.probabilities(view) for view in tta_views(faces, mode)], axis=0)
         np.testing.assert_allclose(tta.probabilities(faces), expected, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(tta.probabilities(faces).sum(axis=1), 1.0, rtol=1e-5)
+        assert tta.probabilities(faces[:0]).shape == (0, len(predictor.class_names))  # a photo with no face
 
 
 @pytest.fixture()
