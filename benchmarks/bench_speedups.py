@@ -23,7 +23,7 @@ import os
 import sys
 from pathlib import Path
 
-from common import command_line, emit, epoch_timer, fast, run_child, summarize, write_results
+from common import command_line, emit, epoch_timer, fast, random_faces, run_child, summarize, training_model, write_results
 
 VARIANTS = ("all", "keras_bn", "one_step", "keras_data")
 # The variants that leave out something the backend has.
@@ -33,29 +33,22 @@ BATCH = 64
 
 def worker(backend: str, arch: str, variants: list[str], images: int, epochs: int) -> dict:
     os.environ["KERAS_BACKEND"] = backend
-    import numpy as np
 
     from emokit.backend import load_keras
-    from emokit.builder import build_model
     from emokit.registry import build_registry
-    from emokit.specs import spec_for
 
     registry = build_registry()
     _, keras = load_keras(registry, backend)
     record = registry.get("backend", backend)
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, (images, 48, 48, 1)).astype("float32")
-    y = np.eye(7, dtype="float32")[rng.integers(0, 7, images)]
+    x, y = random_faces(images)
     xv, yv = x[:64], y[:64]
     rows = []
     for variant in variants:
         keras.utils.set_random_seed(0)
-        layer_for = None if variant == "keras_bn" else record.training_layer
-        model = build_model(spec_for(registry, arch), keras, "float32", layer_for)
         options = dict(record.compile_options)
         if variant == "one_step":
             options.pop("steps_per_execution", None)
-        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"], **options)
+        model = training_model(registry, keras, backend, arch, fused=variant != "keras_bn", compile_options=options)
         if variant == "keras_data" or record.fit_data is None:
             data = {"x": x, "y": y, "batch_size": BATCH, "validation_data": (xv, yv)}
         else:

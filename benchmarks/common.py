@@ -136,6 +136,31 @@ def time_ms(fn: Callable[[], Any], repeat: int, warmup: int) -> dict[str, float]
             "p90_ms": round(samples[int(0.9 * (len(samples) - 1))], 4), "n": repeat}
 
 
+def random_faces(images: int, seed: int = 0) -> tuple[Any, Any]:
+    """``images`` random 48x48x1 faces as float32 0-255 and one-hot labels over the 7 FER classes."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (images, 48, 48, 1)).astype("float32")
+    y = np.eye(7, dtype="float32")[rng.integers(0, 7, images)]
+    return x, y
+
+
+def training_model(registry: Any, keras: Any, backend: str, arch: str, *, fused: bool = True,
+                   compile_options: dict[str, Any] | None = None) -> Any:
+    """``arch`` built and compiled as ``emokit train`` does on ``backend`` (its training layers and compile
+    options: fused batch norm, steps per call); ``fused=False`` keeps Keras's own layers, and
+    ``compile_options`` replaces the backend's options (for A/B variants)."""
+    from emokit.builder import build_model
+    from emokit.specs import spec_for
+
+    record = registry.get("backend", backend)
+    model = build_model(spec_for(registry, arch), keras, "float32", record.training_layer if fused else None)
+    options = record.compile_options if compile_options is None else compile_options
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"], **options)
+    return model
+
+
 def fresh_run(folder: Path, arch: str, registry: Any, keras: Any) -> Path:
     """A run folder holding ``arch``'s spec and freshly initialised weights (latency does not depend on the values)."""
     from emokit import FER_CLASSES

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import command_line, emit, fast, run_child, write_results
+from common import command_line, emit, fast, random_faces, run_child, training_model, write_results
 
 #: Op kinds, by a fragment of TensorFlow's (oneDNN) op type names; the first match wins.
 KINDS = (("depthwise conv", "Depthwise"), ("batch norm", "BatchNorm"), ("conv", "Conv2D"), ("pooling", "Pool"),
@@ -36,12 +36,9 @@ def kind_of(op_type: str) -> str:
 
 def worker(arch: str, images: int, threads: tuple[int, int]) -> dict:
     os.environ["KERAS_BACKEND"] = "tensorflow"
-    import numpy as np
 
     from emokit.backend import load_keras
-    from emokit.builder import build_model
     from emokit.registry import build_registry
-    from emokit.specs import spec_for
 
     registry = build_registry()
     _, keras = load_keras(registry, "tensorflow")
@@ -52,11 +49,8 @@ def worker(arch: str, images: int, threads: tuple[int, int]) -> dict:
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     record = registry.get("backend", "tensorflow")
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, (images, 48, 48, 1)).astype("float32")
-    y = np.eye(7, dtype="float32")[rng.integers(0, 7, images)]
-    model = build_model(spec_for(registry, arch), keras, "float32", record.training_layer)
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"], **record.compile_options)
+    x, y = random_faces(images)
+    model = training_model(registry, keras, "tensorflow", arch)
     data = record.fit_data(x, y, BATCH, True, 0)
     model.fit(data, epochs=1, verbose=0)  # tracing
     started = time.perf_counter()
