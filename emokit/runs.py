@@ -92,17 +92,43 @@ def list_runs(root: Path) -> list[Run]:
     return sorted(runs, key=lambda r: (r.config_file.stat().st_mtime, r.name))
 
 
+def unusable_reason(run: Run) -> str | None:
+    """Why ``run`` cannot answer a prediction yet (no spec, no trained weights), or ``None`` if it can."""
+    if not run.spec_file.is_file():
+        return "never started (no spec.json)"
+    if not run.weights_file.is_file():
+        state = run.status().get("state", "unknown")
+        return f"no trained weights yet ({state})"
+    return None
+
+
+def latest_usable_run(root: Path) -> Run:
+    """The newest run that can answer; runs newer than it are named with the reason they cannot.
+
+    A run still training before its first checkpoint, or stopped before one, has no weights: picking
+    it by age alone made ``latest`` (and the demo's default) fail as if the user's photo were at fault.
+    """
+    runs = list_runs(root)
+    if not runs:
+        raise EmokitError(f"No runs in '{root}'. Train one: emokit train --arch small_cnn")
+    skipped: list[str] = []
+    for run in reversed(runs):
+        reason = unusable_reason(run)
+        if reason is None:
+            return run
+        skipped.append(f"{run.name}: {reason}")
+    raise EmokitError(f"No run in '{root}' has trained weights yet ({'; '.join(skipped[:5])}). "
+                      "Wait for a first epoch to finish, or train one: emokit train --arch small_cnn")
+
+
 def find_run(ref: str | Path, root: Path | None = None) -> Run:
-    """A run by path, by name under the runs root, or ``latest``; an unknown one lists the runs there."""
+    """A run by path, by name under the runs root, or ``latest`` (the newest usable run); an unknown one lists the runs there."""
     root = runs_root(root)
     path = Path(ref)
     if is_run(path):
         return Run(path)
     if str(ref) == "latest":
-        runs = list_runs(root)
-        if not runs:
-            raise EmokitError(f"No runs in '{root}'. Train one: emokit train --arch small_cnn")
-        return runs[-1]
+        return latest_usable_run(root)
     if is_run(root / path):
         return Run(root / path)
     names = [r.name for r in list_runs(root)]
