@@ -13,23 +13,43 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from emokit.options import Option, OptionDefaults, declare_options, declared_options
+
 if TYPE_CHECKING:
     from emokit.spec import ModelSpec, Node
 
 
+class _DeclaresOptions:
+    """For records with ``options``: turns what the plugin gave into :class:`~emokit.options.OptionDefaults`.
+
+    ``options`` may map names to plain defaults (the type is then the only rule) or to
+    :class:`~emokit.options.Option` values that also declare a range or choices. Either way the
+    record's ``options`` is afterwards a plain ``name -> default`` dict whose ``rules`` hold each
+    option's declaration, which :func:`emokit.options.parse_options` checks every value against.
+    """
+
+    def __post_init__(self) -> None:
+        options = getattr(self, "options")
+        if isinstance(options, Mapping):  # anything else is reported by emokit.registry.record_problems
+            where = f"{type(self).__name__} '{getattr(self, 'name', '?')}': "
+            object.__setattr__(self, "options", declare_options(options, where))
+
+
 @dataclass(frozen=True)
-class ArchitectureRecord:
+class ArchitectureRecord(_DeclaresOptions):
     """A CNN architecture. ``build(input_shape=..., class_names=..., **options) -> ModelSpec``."""
 
     name: str
     summary: str
     build: Callable[..., ModelSpec]
-    #: The options ``build`` accepts with their defaults; ``--set key=value`` is coerced to these types.
+    #: The options ``build`` accepts: name -> default, or name -> :class:`~emokit.options.Option` (a
+    #: default plus the range or choices it allows). ``--set key=value`` is converted to the default's
+    #: type and checked against the declaration before anything runs.
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class AugmentationRecord:
+class AugmentationRecord(_DeclaresOptions):
     """A training-time augmentation. ``build(keras, **options) -> list[keras.Layer]``.
 
     The layers see raw 0-255 pixels of shape (batch, H, W, C) and must be identity at inference.
@@ -38,6 +58,7 @@ class AugmentationRecord:
     name: str
     summary: str
     build: Callable[..., list[Any]]
+    #: As :attr:`ArchitectureRecord.options`; ``--aug NAME=key=value,...`` is checked against it.
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -150,12 +171,13 @@ class FaceDetector(Protocol):
 
 
 @dataclass(frozen=True)
-class FaceDetectorRecord:
+class FaceDetectorRecord(_DeclaresOptions):
     """A face detector. ``create(**options) -> FaceDetector``."""
 
     name: str
     summary: str
     create: Callable[..., FaceDetector]
+    #: As :attr:`ArchitectureRecord.options`.
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -169,24 +191,30 @@ RECORD_TYPES: dict[str, type] = {
 }
 
 
-def default_options(build: Callable[..., Any], skip: tuple[str, ...] = ("input_shape", "class_names", "keras")) -> dict[str, Any]:
+def default_options(
+    build: Callable[..., Any], skip: tuple[str, ...] = ("input_shape", "class_names", "keras"), **declared: Option
+) -> OptionDefaults:
     """The keyword options of ``build`` with their defaults, read from its signature.
 
     Lets a plugin declare options once, as ordinary keyword arguments, instead of twice.
+    ``declared`` adds what an option allows, its default still read from the signature:
+    ``default_options(lenet, width=Option(above=0), pooling=Option(choices=("max", "avg")))``.
     """
     import inspect
 
-    return {
+    defaults = {
         name: p.default
         for name, p in inspect.signature(build).parameters.items()
         if name not in skip and p.default is not inspect.Parameter.empty
     }
+    return declared_options(build, defaults, declared)
 
 
-def record_for(record_type: type, build: Callable[..., Any], summary: str) -> Any:
+def record_for(record_type: type, build: Callable[..., Any], summary: str, **declared: Option) -> Any:
     """A record named after ``build`` whose options are ``build``'s keyword defaults.
 
-    ``record_for(ArchitectureRecord, small_cnn, "...")`` is the usual way to declare an
-    architecture or augmentation: the function is the single place its options are written.
+    ``record_for(ArchitectureRecord, small_cnn, "...", dropout=Option(at_least=0, below=1))`` is the
+    usual way to declare an architecture or augmentation: the function is the single place its
+    options' defaults are written, and ``declared`` adds the ranges and choices they allow.
     """
-    return record_type(build.__name__, summary, build, default_options(build))
+    return record_type(build.__name__, summary, build, default_options(build, **declared))

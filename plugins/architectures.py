@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from emokit import hookimpl
+from emokit.options import Option
 from emokit.records import ArchitectureRecord, record_for
 from emokit.spec import (
     Activation,
@@ -51,9 +52,9 @@ def small_cnn(
     dense_dropout: float = 0.5,
     batch_norm: bool = True,
 ) -> ModelSpec:
-    """The brief's sequential CNN: conv+ReLU 32, 64, pool, dropout, conv 128, pool, conv 128, pool, dropout, dense, softmax.
+    """A plain sequential CNN: conv+ReLU 32, 64, pool, dropout, conv 128, pool, conv 128, pool, dropout, dense, softmax.
 
-    ``batch_norm=False`` gives the brief's exact network; batch norm (the default) trains faster and further.
+    ``batch_norm=False`` gives that network exactly; batch norm (the default) trains faster and further.
     """
     w = lambda f: _width(f, width)  # noqa: E731
     conv = lambda f: _conv_bn_relu(w(f), kernel_size, batch_norm=batch_norm)  # noqa: E731
@@ -146,12 +147,38 @@ def resnet_fer(
 
 
 
+# What the architectures' options allow (emokit checks every --set value against these).
+
+#: Width scales every layer's filters; above 16 a model no longer fits in memory (parameters grow as width**2).
+WIDTH = Option(above=0, at_most=16, help="Multiplies every layer's filter count")
+#: Dropout drops this share of units while training; 1 would drop them all.
+DROPOUT = Option(at_least=0, below=1, help="Share of units dropped while training")
+#: ``Pool`` node modes (emokit.spec.Pool).
+POOLING = Option(choices=("max", "avg"), help="Pooling after each stage: max or avg")
+#: 16,384 units fed small_cnn's 6x6x128 features at 48 pixels already hold 75M weights.
+DENSE_UNITS = Option(at_least=1, at_most=16384, help="Units in each dense layer")
+#: Filters double per stage or block; past 8 a layer has thousands of filters (16 * 2**7 = 2048).
+DOUBLINGS = Option(at_least=1, at_most=8)
+#: Repeated layers within a stage; 8 is already far deeper than these nets are meant to be.
+REPEATS = Option(at_least=1, at_most=8)
+#: A kernel's weights grow as its side squared; past 15 it covers most of a 48-pixel face.
+KERNEL_SIZE = Option(at_least=1, at_most=15, help="Side of every convolution's kernel")
+#: Each VGG stage halves the image (2x2 pooling, no padding): a 48-pixel face allows 5, larger images a few more.
+VGG_STAGES = Option(at_least=1, at_most=8, help="Conv stages, each followed by 2x2 pooling")
+
+
 @hookimpl
 def emokit_architectures() -> list[ArchitectureRecord]:
-    """small_cnn, mini_xception, vgg_fer and resnet_fer."""
+    """small_cnn, mini_xception, vgg_fer and resnet_fer, with what each option allows."""
     return [
-        record_for(ArchitectureRecord, small_cnn, "The brief's sequential CNN: conv+ReLU blocks, max pooling, dropout, dense, softmax"),
-        record_for(ArchitectureRecord, mini_xception, "mini-Xception: ~60k parameters, residual depthwise-separable blocks"),
-        record_for(ArchitectureRecord, vgg_fer, "VGG-style net of the kind reported at 72-73% on FER-2013"),
-        record_for(ArchitectureRecord, resnet_fer, "A small residual network (basic blocks, 4 stages)"),
+        record_for(ArchitectureRecord, small_cnn, "Sequential CNN: conv+ReLU blocks, pooling, dropout, dense, softmax; quick to train",
+                   width=WIDTH, kernel_size=KERNEL_SIZE,
+                   pooling=POOLING, dropout=DROPOUT, dense_units=DENSE_UNITS, dense_dropout=DROPOUT),
+        record_for(ArchitectureRecord, mini_xception, "mini-Xception: ~60k parameters, residual depthwise-separable blocks",
+                   width=WIDTH, blocks=DOUBLINGS, dropout=DROPOUT),
+        record_for(ArchitectureRecord, vgg_fer, "VGG-style net of the kind reported at 72-73% on FER-2013",
+                   width=WIDTH, stages=VGG_STAGES, convs_per_stage=REPEATS,
+                   dropout=DROPOUT, dense_units=DENSE_UNITS, pooling=POOLING),
+        record_for(ArchitectureRecord, resnet_fer, "A small residual network (basic blocks, 4 stages)",
+                   width=WIDTH, blocks_per_stage=REPEATS, stages=DOUBLINGS, dropout=DROPOUT),
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from emokit import hookimpl
+from emokit.options import Option
 from emokit.records import AugmentationRecord, record_for
 
 PIXELS = (0, 255)
@@ -20,7 +21,7 @@ def _jit_on_jax(keras: Any, layers: list[Any]) -> list[Any]:
     Keras marks RandomRotation, RandomZoom and RandomTranslation ``supports_jit=False`` because
     TensorFlow's XLA has no ImageProjectiveTransformV3. Under JAX they are plain ``keras.ops`` and
     trace fine, but a single such layer makes Keras run the whole training model op by op (no
-    ``jax.jit``; keras-team/keras#23229): small_cnn with the brief's four augmentations trained
+    ``jax.jit``; keras-team/keras#23229): small_cnn with rotation, flip, zoom and shift trained
     1.5x slower on this CPU, and on an H200 not one mini_xception epoch finished in 5 minutes.
     TensorFlow trains without XLA and torch without jit, so both keep Keras's setting.
     """
@@ -70,15 +71,29 @@ def erasing(keras: Any, probability: float = 0.5, min_area: float = 0.02, max_ar
 
 
 
+# What the augmentations' options allow (emokit checks every --aug value against these).
+
+#: Keras's affine layers (RandomRotation, RandomZoom, RandomTranslation) accept these fill modes.
+FILL_MODE = Option(choices=("reflect", "wrap", "constant", "nearest"), help="How pixels moved in from outside are filled")
+#: A share of the image size; 1 would zoom or shift the face entirely out of the frame.
+IMAGE_SHARE = Option(at_least=0, below=1)
+#: Keras's brightness, contrast, noise and erasing factors are fractions in [0, 1].
+FRACTION = Option(at_least=0, at_most=1)
+
+
 @hookimpl
 def emokit_augmentations() -> list[AugmentationRecord]:
-    """The brief's rotation, flip, zoom and shift, plus brightness/contrast, noise and erasing."""
+    """Rotation, flip, zoom and shift, plus brightness/contrast, noise and erasing."""
     return [
-        record_for(AugmentationRecord, rotation, "Random rotation (degrees)"),
-        record_for(AugmentationRecord, flip, "Random horizontal flip"),
-        record_for(AugmentationRecord, zoom, "Random zoom in/out"),
-        record_for(AugmentationRecord, shift, "Random shift (translation)"),
-        record_for(AugmentationRecord, brightness_contrast, "Random brightness and contrast"),
-        record_for(AugmentationRecord, noise, "Gaussian pixel noise"),
-        record_for(AugmentationRecord, erasing, "Random erasing (cutout)"),
+        record_for(AugmentationRecord, rotation, "Random rotation (degrees)",
+                   degrees=Option(at_least=0, at_most=180, help="Largest rotation either way"), fill_mode=FILL_MODE),
+        record_for(AugmentationRecord, flip, "Random horizontal flip",
+                   mode=Option(choices=("horizontal", "vertical", "horizontal_and_vertical"))),
+        record_for(AugmentationRecord, zoom, "Random zoom in/out", factor=IMAGE_SHARE, fill_mode=FILL_MODE),
+        record_for(AugmentationRecord, shift, "Random shift (translation)", factor=IMAGE_SHARE, fill_mode=FILL_MODE),
+        record_for(AugmentationRecord, brightness_contrast, "Random brightness and contrast",
+                   brightness=FRACTION, contrast=FRACTION),
+        record_for(AugmentationRecord, noise, "Gaussian pixel noise", stddev=FRACTION),
+        record_for(AugmentationRecord, erasing, "Random erasing (cutout)",
+                   probability=FRACTION, min_area=FRACTION, max_area=FRACTION),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from emokit import hookimpl
 from emokit.faces import HaarFaceDetector
+from emokit.options import Option
 from emokit.records import FaceDetectorRecord
 
 
@@ -15,6 +16,9 @@ def emokit_face_detectors() -> list[FaceDetectorRecord]:
             name="haar",
             summary="OpenCV Haar cascade (frontal faces), fast on CPU",
             create=HaarFaceDetector,
-            options={"scale_factor": 1.1, "min_neighbors": 5, "min_size": 30},
+            # As HaarFaceDetector checks them (OpenCV's detectMultiScale needs scaleFactor > 1).
+            options={"scale_factor": Option(1.1, above=1, help="Step between searched face sizes"),
+                     "min_neighbors": Option(5, at_least=0, help="Overlapping hits needed to keep a face"),
+                     "min_size": Option(30, at_least=1, help="Smallest face side, in pixels")},
         )
     ]
