@@ -23,6 +23,8 @@ from emokit.errors import PluginError, UnknownNameError
 from emokit.records import RECORD_TYPES
 
 ENTRY_POINT_GROUP = "emokit"
+#: The distribution of emokit's built-in plugins: their record names win a clash (see build_registry).
+EMOKIT_PACKAGE = "emokit"
 #: Comma-separated plugin names (entry-point names) that are not loaded.
 BLOCK_ENV = "EMOKIT_BLOCK_PLUGINS"
 
@@ -74,13 +76,14 @@ class Registry:
         return sorted(self.entries[kind])
 
     def get(self, kind: str, name: str) -> Any:
-        """The record ``name`` of ``kind``; an unknown name lists what exists and the closest match."""
+        """The record ``name`` of ``kind``; an unknown name lists what exists, the closest match, and
+        the plugins that were skipped (with why), since the name may be one of theirs."""
         try:
             return self.entries[kind][name].record
         except KeyError:
             error = UnknownNameError(kind.replace("_", " "), name, self.entries[kind])
-            if self.failures:  # the name may belong to a plugin that did not load
-                broken = ", ".join(plugin for plugin, _ in self.failures)
+            if self.failures:
+                broken = "; ".join(f"'{plugin}' ({reason})" for plugin, reason in self.failures)
                 error.args = (f"{error.args[0]} (Plugins that failed to load: {broken}.)",)
             raise error from None
 
@@ -92,6 +95,27 @@ class Registry:
         """The plugin that provided ``name``."""
         self.get(kind, name)
         return self.entries[kind][name].plugin
+
+    def selection(self, name: str | None) -> tuple[set[str], str | None]:
+        """What ``name`` picks out (``emokit plugins [--check] NAME``): (plugin names, record name or None).
+
+        ``None`` is every plugin; a plugin's name (loaded or failed) is that plugin and all its records;
+        a record's name is that record and the plugins that provide one of that name. An unknown name
+        lists every plugin and record name.
+        """
+        plugins = {info.name for info in self.plugins} | {plugin for plugin, _ in self.failures}
+        if name is None or name in plugins:
+            return ({name} if name else plugins), None
+        providers = {found[name].plugin.name for found in self.entries.values() if name in found}
+        if not providers:
+            records = {record for found in self.entries.values() for record in found}
+            raise UnknownNameError("plugin or record", name, plugins | records)
+        return providers, name
+
+    def selects(self, selection: tuple[set[str], str | None], kind: str, name: str) -> bool:
+        """Whether the record ``name`` of ``kind`` is in a :meth:`selection`."""
+        plugins, record = selection
+        return self.entries[kind][name].plugin.name in plugins and record in (None, name)
 
 
 def blocked_from_environment() -> tuple[str, ...]:
@@ -123,15 +147,17 @@ def build_registry(
     """Load every plugin and collect its records.
 
     ``extra_plugins`` are (name, module-or-object) pairs added beside the entry points (tests use
-    this). ``blocked`` defaults to ``EMOKIT_BLOCK_PLUGINS``. A plugin that fails to import is
-    recorded in ``failures`` and skipped; a misspelled hook or hook argument, an undecorated hook,
-    a malformed record or a duplicate name raises :class:`PluginError` naming the plugin(s).
+    this). ``blocked`` defaults to ``EMOKIT_BLOCK_PLUGINS``. A broken plugin never stops the build:
+    one that fails to import (or calls ``sys.exit``), has a misspelled hook or hook argument, an
+    undecorated hook, a hook that raises or a malformed record is skipped whole, and a record whose
+    name another plugin already provides is skipped alone; each is a line in ``failures`` naming the
+    plugin, so only the commands that need it fail (an unknown name lists the failures).
     """
     blocked = tuple(blocked) if blocked is not None else blocked_from_environment()
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     failures: list[tuple[str, str]] = []
-    infos: dict[str, PluginInfo] = {}
+    loaded: dict[str, tuple[PluginInfo, dict[str, list[Any]]]] = {}
 
     candidates: list[tuple[str, str, Any]] = []  # (name, package, loader)
     if use_entry_points:
@@ -144,28 +170,60 @@ def build_registry(
         if name in blocked:
             manager.set_blocked(name)
             continue
+        if name in loaded:
+            # The one found first keeps the name: which is "right" cannot be known, and a second
+            # package must not silently replace what the name already meant.
+            first = loaded[name][0].package
+            failures.append((name, _skip_reason(f"Two plugins are both named '{name}' (from {first} and {package}); the one "
+                                                f"from {package} is skipped. Rename one entry point in the 'emokit' group.", name, package)))
+            continue
         try:
             plugin = load()
-        except Exception as exc:  # a broken plugin must not take the CLI down
-            failures.append((name, f"{type(exc).__name__}: {exc}"))
+        except (Exception, SystemExit) as exc:  # SystemExit: a plugin's sys.exit() must not end every command
+            failures.append((name, _skip_reason(_exception_line(exc), name, package)))
             continue
         info = PluginInfo(name, package, _module_of(plugin))
-        if name in infos:
-            raise PluginError(
-                f"Two plugins are both named '{name}' (from {infos[name].package} and {package}); "
-                f"rename one entry point in the 'emokit' group."
-            )
-        check_hooks(plugin, info)
         try:
-            manager.register(plugin, name=name)
-        except pluggy.PluginValidationError as exc:  # check_hooks catches the usual cases first
-            raise PluginError(_one_line(f"Plugin '{name}' ({package}): {exc}") + _block_hint(name)) from None
-        infos[name] = info
+            check_hooks(plugin, info)
+            try:
+                manager.register(plugin, name=name)
+            except pluggy.PluginValidationError as exc:  # check_hooks catches the usual cases first
+                raise PluginError(_one_line(f"Plugin '{name}' ({package}): {exc}") + _block_hint(name)) from None
+            loaded[name] = (info, _plugin_records(manager, info))
+        except PluginError as exc:
+            if manager.is_registered(plugin):
+                manager.unregister(plugin)
+            message = str(exc).removeprefix(f"Plugin '{name}' ({package}): ").removesuffix(_block_hint(name))
+            failures.append((name, _skip_reason(message, name, package)))
 
-    entries: dict[str, dict[str, Provided]] = {}
-    for kind, hook_name in HOOK_FOR_KIND.items():
-        entries[kind] = _collect(manager, kind, hook_name, infos)
-    return Registry(entries, tuple(infos.values()), tuple(failures), blocked)
+    entries: dict[str, dict[str, Provided]] = {kind: {} for kind in HOOK_FOR_KIND}
+    # emokit's own plugins claim their names first: installing a package must not change what
+    # `--arch small_cnn` means, nor which model an existing run's name rebuilds.
+    for info, records in sorted(loaded.values(), key=lambda item: item[0].package != EMOKIT_PACKAGE):
+        for kind, kind_records in records.items():
+            for record in kind_records:
+                if record.name in entries[kind]:
+                    other = entries[kind][record.name].plugin
+                    failures.append((info.name, _skip_reason(
+                        f"only its {kind.replace('_', ' ')} '{record.name}' (its other records are loaded): plugin "
+                        f"'{other.name}' ({other.package}) provides one of that name, which is kept. "
+                        f"Rename one.", info.name, info.package)))
+                    continue
+                entries[kind][record.name] = Provided(record, info)
+    plugins = tuple(info for info, _ in loaded.values())
+    return Registry({kind: dict(sorted(found.items())) for kind, found in entries.items()}, plugins, tuple(failures), blocked)
+
+
+def _skip_reason(problem: str, name: str, package: str) -> str:
+    """A failure's reason: the problem, the package to fix or remove, and how to stop loading the plugin."""
+    return f"{problem} (package {package}; to stop loading it, set {BLOCK_ENV}={name})"
+
+
+def _exception_line(exc: BaseException) -> str:
+    """``ImportError: message`` on one line; ``sys.exit(3)`` said as such (its message is just "3")."""
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: the plugin called sys.exit({exc.code!r})"
+    return _one_line(f"{type(exc).__name__}: {exc}")
 
 
 def _one_line(text: str) -> str:
@@ -226,32 +284,36 @@ def check_hooks(plugin: object, info: PluginInfo) -> None:
             )
 
 
-def _collect(manager: pluggy.PluginManager, kind: str, hook_name: str, infos: dict[str, PluginInfo]) -> dict[str, Provided]:
-    """Call one hook on each plugin separately, so every record is traced to its plugin."""
-    record_type = RECORD_TYPES[kind]
-    found: dict[str, Provided] = {}
-    for impl in getattr(manager.hook, hook_name).get_hookimpls():
-        info = infos[impl.plugin_name]
-        try:
-            records = impl.function()
-        except Exception as exc:
-            raise PluginError(
-                f"Plugin '{info.name}' ({info.package}): {hook_name}() raised {type(exc).__name__}: {exc}" + _block_hint(info.name)
-            ) from None
-        if not isinstance(records, (list, tuple)):
-            raise PluginError(
-                f"Plugin '{info.name}' ({info.package}): {hook_name}() must return a list of {record_type.__name__}, "
-                f"got {type(records).__name__}." + _block_hint(info.name)
-            )
-        for record in records:
-            validate_record(record, kind, info, hook_name)
-            if record.name in found:
-                other = found[record.name].plugin
+def _plugin_records(manager: pluggy.PluginManager, info: PluginInfo) -> dict[str, list[Any]]:
+    """Call each hook of one plugin and validate what it returns: kind -> records.
+
+    Raises :class:`PluginError` at the first problem, so a plugin is taken whole or not at all.
+    """
+    found: dict[str, list[Any]] = {}
+    for kind, hook_name in HOOK_FOR_KIND.items():
+        record_type = RECORD_TYPES[kind]
+        for impl in getattr(manager.hook, hook_name).get_hookimpls():
+            if impl.plugin_name != info.name:
+                continue
+            try:
+                records = impl.function()
+            except (Exception, SystemExit) as exc:
                 raise PluginError(
-                    f"Duplicate {kind.replace('_', ' ')} '{record.name}': provided by plugin '{other.name}' ({other.package}) "
-                    f"and plugin '{info.name}' ({info.package}). Names must be unique; rename one." + _block_hint(info.name)
+                    f"Plugin '{info.name}' ({info.package}): {hook_name}() raised {_exception_line(exc)}" + _block_hint(info.name)
+                ) from None
+            if not isinstance(records, (list, tuple)):
+                raise PluginError(
+                    f"Plugin '{info.name}' ({info.package}): {hook_name}() must return a list of {record_type.__name__}, "
+                    f"got {type(records).__name__}." + _block_hint(info.name)
                 )
-            found[record.name] = Provided(record, info)
+            for record in records:
+                validate_record(record, kind, info, hook_name)
+            names = [record.name for record in records]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise PluginError(f"Plugin '{info.name}' ({info.package}): {hook_name}() returns more than one "
+                                  f"{kind.replace('_', ' ')} named '{twice[0]}'." + _block_hint(info.name))
+            found[kind] = list(records)
     return found
 
 

@@ -96,3 +96,30 @@ def test_tutorial_excerpts_match_the_example_package():
                 assert statement in source, f"{first[2:]} has no line {statement!r}"
         checked += 1
     assert checked == 4
+
+
+def test_field_reference_is_the_generators_output():
+    """docs/plugins.md's field reference is what ``python -m emokit.testing.docgen`` writes from the code."""
+    from emokit.testing.docgen import with_reference  # noqa: PLC0415
+
+    text = DOC.read_text()
+    assert with_reference(text) == text, "run: python -m emokit.testing.docgen"
+
+
+def test_field_reference_covers_every_record_and_spec_node():
+    from emokit.spec import NODE_TYPES, ModelSpec  # noqa: PLC0415
+
+    text = DOC.read_text()
+    for cls in (*RECORD_TYPES.values(), ModelSpec, *NODE_TYPES.values()):
+        section = text.split(f"#### `{cls.__name__}`", 1)[1].split("\n####", 1)[0]
+        for f in fields(cls):
+            assert f"| `{f.name}` |" in section, (cls.__name__, f.name)
+
+
+def test_field_reference_takes_meanings_from_the_field_comments():
+    from emokit.records import BackendRecord  # noqa: PLC0415
+    from emokit.testing.docgen import class_reference  # noqa: PLC0415
+
+    table = "\n".join(class_reference(BackendRecord))
+    assert "| `module` | `str` | required | The module that must be importable for this backend" in table
+    assert "| `compile_options` | `Mapping[str, Any]` | `{}` | Extra keyword arguments for `keras.Model.compile`" in table

@@ -22,11 +22,9 @@ from emokit.testing import (
     check_plugin_module,
     check_registry,
 )
+from plugin_utils import BUILT_INS, PLUGINS, install_entry_point, run_emokit, table_rows
 
-TESTS = Path(__file__).parent
-PLUGINS = TESTS / "plugins"
-EXAMPLE = TESTS.parent / "plugins" / "examples" / "emokit-example-plugin"
-BUILT_INS = "architectures,augmentations,fer2013,image_folder,synthetic,haar"  # all but backends
+EXAMPLE = Path(__file__).parents[1] / "plugins" / "examples" / "emokit-example-plugin"
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +88,7 @@ def test_augmentation_that_acts_at_inference_fails(bad_contract):
 
 def test_lambda_augmentation_is_skipped_with_the_reason(bad_contract):
     outcome = bad_contract[("lambda_flip", "runs on each backend")]
-    assert outcome.status == "skip" and outcome.passed
+    assert outcome.status == "skip" and not outcome.passed, "a check that could not run is no pass"
     assert "build is not a module-level function" in outcome.detail
 
 
@@ -123,10 +121,7 @@ def test_malformed_record_stops_at_well_formed():
 
 
 def test_registry_failures_are_reported_per_plugin(monkeypatch, tmp_path):
-    info = tmp_path / "emokit_broken-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: emokit-broken\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[emokit]\nbroken = plugin_broken_import\n")
+    install_entry_point(tmp_path, "emokit-broken", "broken", "plugin_broken_import")
     monkeypatch.syspath_prepend(str(tmp_path))
     registry = build_registry(blocked=tuple(BUILT_INS.split(",")))
     results = check_registry(registry, backends=[])
@@ -140,21 +135,15 @@ def test_example_plugin_passes_on_every_installed_backend():
 
 
 def emokit_check(site: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, BLOCK_ENV: BUILT_INS, "COLUMNS": "250",
-           "PYTHONPATH": os.pathsep.join([str(site), str(PLUGINS)])}
-    return subprocess.run([sys.executable, "-c", "from emokit.cli import main; main()", "plugins", "--check", *args],
-                          env=env, capture_output=True, text=True, timeout=600)
+    return run_emokit(site, "plugins", "--check", *args, timeout=600, **{BLOCK_ENV: BUILT_INS})
 
 
 def test_cli_check_prints_pass_and_fail_per_plugin(tmp_path):
     for plugin, module in (("good", "plugin_good"), ("bad", "plugin_bad_contract")):
-        info = tmp_path / f"emokit_{plugin}-0.1.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: emokit-{plugin}\nVersion: 0.1\n")
-        (info / "entry_points.txt").write_text(f"[emokit]\n{plugin} = {module}\n")
+        install_entry_point(tmp_path, f"emokit-{plugin}", plugin, module)
     proc = emokit_check(tmp_path, "--backend", "torch")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if line.count("│") == 6}
+    rows = table_rows(proc.stdout.split("emokit plugin checks", 1)[1])
     assert "PASS" in rows["good"] and "PASS" in rows["backends"]
     assert "FAIL" in rows["bad"]
     assert "FAIL bad: architecture 'no_softmax' - builds and predicts on torch" in proc.stdout

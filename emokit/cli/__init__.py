@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from emokit.cli import demo, describe, evaluate, export, plugins, predict, runs, train
-from emokit.cli.common import console_err
+from emokit.cli.common import FlagGroup, console_err
 from emokit.errors import EmokitError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=FlagGroup,  # flags (--help) shown without a value placeholder
 )
 for module in (plugins, describe, train, evaluate, predict, export, runs, demo):
     module.register(app)

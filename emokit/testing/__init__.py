@@ -15,10 +15,12 @@ Or check single records with :func:`check_architecture`, :func:`check_augmentati
 * architectures give specs that fit together, have one output per class and round-trip JSON,
   and build, predict probabilities and match the spec's parameter count on every installed backend;
 * augmentations keep the shape and the 0-255 range, change the batch in training and are the
-  identity at inference, on every installed backend;
+  identity at inference, and train one ``model.fit`` step compiled as ``emokit train`` compiles it
+  (a jitted step on JAX), on every installed backend;
 * datasets' ``can_open`` answers False for a missing path; face detectors detect on gray and RGB.
 
 Each backend runs in its own process, because Keras fixes its backend when first imported.
+A check that could not run is reported as skipped, with why, and is never a pass.
 """
 
 from emokit.testing.backends import installed_backends

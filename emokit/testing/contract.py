@@ -12,11 +12,9 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from emokit.errors import PluginError
-from emokit.records import BackendRecord
 from emokit.registry import HOOK_FOR_KIND, Registry, build_registry
 from emokit.testing import local
-from emokit.testing.backends import BackendJob, installed_backends, run_backend_checks
+from emokit.testing.backends import BackendJob, backends_to_check, run_backend_checks
 from emokit.testing.imports import check_plugin_module
 from emokit.testing.results import CheckResult
 
@@ -27,8 +25,7 @@ Backends = Sequence[str] | None
 def check_record(record: Any, kind: str, plugin: str = "-", backends: Backends = None) -> list[CheckResult]:
     """Every check that applies to one record of ``kind`` (architecture, augmentation, backend, dataset, face_detector)."""
     job = BackendJob()
-    results = _local_checks(record, kind, plugin, job)
-    return results + run_backend_checks(job, _backend_records(backends))
+    return _local_checks(record, kind, plugin, job) + _keras_checks(job, None, backends)
 
 
 def check_architecture(record: Any, backends: Backends = None, plugin: str = "-") -> list[CheckResult]:
@@ -55,7 +52,7 @@ def check_face_detector(record: Any, plugin: str = "-") -> list[CheckResult]:
 
 
 def check_backend(record: Any, plugin: str = "-") -> list[CheckResult]:
-    """Well formed; skipped (not failed) when the backend's package is not installed."""
+    """Well formed. (The other records' Keras checks run on every installed backend.)"""
     return check_record(record, "backend", plugin)
 
 
@@ -73,40 +70,61 @@ def check_plugin(plugin: ModuleType | str, backends: Backends = None) -> list[Ch
             return [module_check]
         plugin = importlib.import_module(plugin)
     name = plugin.__name__
-    try:
-        registry = build_registry([(name, plugin)], use_entry_points=False, blocked=())
-    except PluginError as exc:
+    registry = build_registry([(name, plugin)], use_entry_points=False, blocked=())
+    if registry.failures:  # the plugin did not load: nothing else can be checked
         return [module_check or check_plugin_module(name, plugin=name),
-                CheckResult(name, "plugin", name, "loads", "fail", str(exc))]
+                *(CheckResult(name, "plugin", name, "loads", "fail", reason) for _, reason in registry.failures)]
     return check_registry(registry, backends, {name: module_check} if module_check else {})
 
 
 def check_registry(registry: Registry, backends: Backends = None,
-                   module_checks: Mapping[str, CheckResult] | None = None) -> list[CheckResult]:
+                   module_checks: Mapping[str, CheckResult] | None = None, only: str | None = None) -> list[CheckResult]:
     """Check every plugin in ``registry``: those that failed to load, each module's imports, every record.
 
-    The Keras checks run once per installed backend (or per name in ``backends``) for all records together.
-    ``module_checks`` holds import checks already run, by module name, so they are not run twice.
+    The Keras checks run once per installed backend (or per name in ``backends``) for all records together,
+    on the registry's backends (emokit's installed ones when it has none). ``module_checks`` holds import
+    checks already run, by module name, so they are not run twice. ``only`` limits the checks to one plugin
+    (its load failure, its module, its records) or, given a record's name, to that record; an unknown name
+    raises :class:`~emokit.errors.UnknownNameError` listing the names.
     """
     module_checks = module_checks or {}
-    results = [CheckResult(name, "plugin", name, "loads", "fail", reason) for name, reason in registry.failures]
+    selection = registry.selection(only)
+    plugins, record_name = selection
+    results = [CheckResult(name, "plugin", name, "loads", "fail", reason)
+               for name, reason in registry.failures if name in plugins]
     for info in registry.plugins:
-        if info.module:
+        if info.module and info.name in plugins and record_name is None:
             results.append(module_checks.get(info.module) or check_plugin_module(info.module, plugin=info.name))
     job = BackendJob()
     for kind in HOOK_FOR_KIND:
         for name, record in registry.records(kind).items():
-            results += _local_checks(record, kind, registry.provider(kind, name).name, job)
-    available = list(registry.records("backend").values()) or list(_default_backend_records())
-    return results + run_backend_checks(job, installed_backends(available, backends))
+            if registry.selects(selection, kind, name):
+                results += _local_checks(record, kind, registry.provider(kind, name).name, job)
+    return results + _keras_checks(job, registry, backends)
+
+
+def _keras_checks(job: BackendJob, registry: Registry | None, backends: Backends) -> list[CheckResult]:
+    """Run ``job`` on the backends of ``registry`` (emokit's installed ones when it has none)."""
+    if not job:
+        return []
+    if registry is None or not registry.records("backend"):
+        registry = build_registry()
+    return run_backend_checks(job, *backends_to_check(registry, backends))
 
 
 def assert_plugin_contract(plugin: ModuleType | str, backends: Backends = None) -> list[CheckResult]:
-    """:func:`check_plugin`, raising ``AssertionError`` with every failure; for a plugin's own test suite."""
+    """:func:`check_plugin`, raising ``AssertionError`` unless every check ran and passed.
+
+    A check that could not run (no backend to run it on, a ``build`` that cannot be re-created in
+    another process) fails the assertion too, with its reason: a check that did not run proves nothing.
+    """
     results = check_plugin(plugin, backends)
-    failed = [r for r in results if not r.passed]
-    if failed:
-        raise AssertionError(f"{len(failed)} plugin contract check(s) failed:\n" + "\n".join(str(r) for r in failed))
+    failed = [r for r in results if r.failed]
+    skipped = [r for r in results if r.status == "skip"]
+    if failed or skipped:
+        counts = ", ".join(text for count, text in ((len(failed), f"{len(failed)} plugin contract check(s) failed"),
+                                                     (len(skipped), f"{len(skipped)} could not run")) if count)
+        raise AssertionError(f"{counts}:\n" + "\n".join(str(r) for r in failed + skipped))
     return results
 
 
@@ -127,11 +145,6 @@ def _local_checks(record: Any, kind: str, plugin: str, job: BackendJob) -> list[
         results.append(local.check_dataset(record, plugin))
     elif kind == "face_detector":
         results.append(local.check_face_detector(record, plugin))
-    elif kind == "backend":
-        from emokit.backend import is_installed  # noqa: PLC0415 - only needed here
-
-        if not is_installed(record):
-            results.append(CheckResult(plugin, kind, record.name, "installed", "skip", f"'{record.module}' is not installed"))
     return results
 
 
@@ -145,14 +158,4 @@ def _queue_augmentation(record: Any, plugin: str, job: BackendJob) -> list[Check
     job.augmentations.append((plugin, record.name, reference, options))
     return []
 
-
-def _default_backend_records() -> list[BackendRecord]:
-    try:
-        return list(build_registry().records("backend").values())
-    except PluginError:
-        return []
-
-
-def _backend_records(backends: Backends) -> list[BackendRecord]:
-    return installed_backends(_default_backend_records(), backends)
 

@@ -1,4 +1,4 @@
-"""Print contract-check results as a pass/fail table per plugin, then every failure."""
+"""Print contract-check results as a pass/fail table per plugin, then every failure and every check that could not run."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from emokit.testing.results import CheckResult
 
 
 def print_check_report(results: Iterable[CheckResult], console: Console) -> bool:
-    """One row per plugin (checks passed, failed, skipped, PASS/FAIL), then each failure. True if none failed."""
+    """One row per plugin (checks passed, failed, skipped, PASS/FAIL/INCOMPLETE), then each failure and
+    each skipped check with its reason. True only if every check ran and passed: a skipped check is no pass."""
     by_plugin: dict[str, list[CheckResult]] = defaultdict(list)
     for r in results:
         by_plugin[r.plugin].append(r)
@@ -22,15 +23,19 @@ def print_check_report(results: Iterable[CheckResult], console: Console) -> bool
         table.add_column(column)
     for plugin, rows in sorted(by_plugin.items()):
         counts = {status: sum(r.status == status for r in rows) for status in ("pass", "fail", "skip")}
-        verdict = "[bold red]FAIL[/]" if counts["fail"] else "[bold green]PASS[/]"
+        verdict = ("[bold red]FAIL[/]" if counts["fail"] else "[bold yellow]INCOMPLETE[/]" if counts["skip"]
+                   else "[bold green]PASS[/]")
         table.add_row(escape(plugin), str(counts["pass"]), str(counts["fail"]), str(counts["skip"]), verdict)
     console.print(table)
-    failed = [r for r in (r for rows in by_plugin.values() for r in rows) if r.status == "fail"]
-    for r in sorted(failed, key=lambda r: r.plugin):
+    every = sorted((r for rows in by_plugin.values() for r in rows), key=lambda r: r.plugin)
+    failed = [r for r in every if r.failed]
+    skipped = [r for r in every if r.status == "skip"]
+    for r in failed:
         console.print(f"[red]FAIL[/] {escape(r.plugin)}: {escape(str(r).removeprefix('[FAIL] '))}", highlight=False, soft_wrap=True)
-    skipped = [r for rows in by_plugin.values() for r in rows if r.status == "skip"]
     for r in skipped:
-        console.print(f"[yellow]skip[/] {escape(r.plugin)}: {escape(str(r).removeprefix('[SKIP] '))}", highlight=False, soft_wrap=True)
-    console.print(f"{len(failed)} failed, {len(skipped)} skipped, {len(by_plugin)} plugin(s)." if failed
-                  else f"All {len(by_plugin)} plugin(s) passed ({len(skipped)} check(s) skipped).")
-    return not failed
+        console.print(f"[yellow]not run[/] {escape(r.plugin)}: {escape(str(r).removeprefix('[SKIP] '))}", highlight=False, soft_wrap=True)
+    if failed or skipped:
+        console.print(f"{len(failed)} check(s) failed, {len(skipped)} could not run, {len(by_plugin)} plugin(s).")
+    else:
+        console.print(f"All {len(by_plugin)} plugin(s) passed every check.")
+    return not failed and not skipped

@@ -21,8 +21,13 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        """True unless the check failed (a skipped check is not a failure)."""
-        return self.status != "fail"
+        """True only when the check ran and passed: a check that could not run is never a pass."""
+        return self.status == "pass"
+
+    @property
+    def failed(self) -> bool:
+        """True when the check ran and found a problem."""
+        return self.status == "fail"
 
     def __str__(self) -> str:
         where = f"{self.kind} '{self.name}'" if self.kind != "plugin" else f"plugin '{self.plugin}'"
