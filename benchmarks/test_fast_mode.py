@@ -82,6 +82,14 @@ def test_bench_data(tmp_path):
     assert result["images"] > 0 and result["cached_s"]["median"] >= 0
 
 
+def test_bench_demo_load(tmp_path):
+    pytest.importorskip("gradio_client")
+    # A demo server started and loaded (minutes under load), then 2 x 10 requests and the upload sweep.
+    result = run_fast("bench_demo_load.py", tmp_path, timeout=500)
+    assert result["same_photo"]["errors"] == result["distinct_photos"]["errors"] == 0
+    assert result["files_left"] == [] and result["same_photo"]["p95_ms"] >= result["same_photo"]["p50_ms"] > 0
+
+
 def test_matmul_microbenchmark(benchmark):
     """pytest-benchmark's own timer on the roofline's kernel (float32 GEMM)."""
     np = pytest.importorskip("numpy")

@@ -6,12 +6,12 @@ through it); running the export needs only ``ai-edge-litert`` (about 20 MB), or 
 bundled interpreter when that is what is installed.
 
 An export remembers the SHA-256 of the weights it came from, so a run that trained further
-after exporting is never served by a stale model.
+after exporting is never served by a stale model; the export's own SHA-256 is recorded with the
+run's other artefacts (:mod:`emokit.artefacts`), so a swapped ``model.tflite`` is never served.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import threading
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from emokit.artefacts import file_digest, first_line, load_weights, record_artefact, verify_artefact
 from emokit.atomic import atomic_path, write_json
 from emokit.errors import EmokitError
 from emokit.predictor import FaceClassifier, in_chunks
@@ -31,15 +32,6 @@ EXPORT_INFO_FILE = "export.json"
 CHUNK = 256
 
 
-def weights_digest(run: Run) -> str:
-    """SHA-256 of the run's weights file."""
-    digest = hashlib.sha256()
-    with open(run.weights_file, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def export_info(run: Run) -> dict[str, Any]:
     """The run's export record (empty when it has none)."""
     return run.read_json(run.path / EXPORT_INFO_FILE)
@@ -48,7 +40,7 @@ def export_info(run: Run) -> dict[str, Any]:
 def current_export(run: Run) -> dict[str, Any] | None:
     """The run's export record if its LiteRT export was made from its current weights, else ``None``."""
     info = export_info(run)
-    current = bool(info) and (run.path / LITERT_FILE).exists() and run.weights_file.exists() and info.get("weights_sha256") == weights_digest(run)
+    current = bool(info) and (run.path / LITERT_FILE).exists() and run.weights_file.exists() and info.get("weights_sha256") == file_digest(run.weights_file)
     return info if current else None
 
 
@@ -70,9 +62,10 @@ def export_litert(run: Run, registry: Registry, quantize: bool = False) -> Path:
     if not run.weights_file.exists():
         raise EmokitError(f"Run '{run.path}' has no trained weights yet (model.weights.h5); train or resume it first.")
     _, keras = load_keras(registry, "tensorflow")
-    digest = weights_digest(run)  # before loading: a run still training may replace the weights meanwhile
+    digest = file_digest(run.weights_file)  # before loading: a run still training may replace the weights meanwhile
+    verify_artefact(run, run.weights_file)
     model = build_model(run.spec(), keras)
-    model.load_weights(run.weights_file)
+    load_weights(model, run.weights_file)
     options: dict[str, Any] = {}
     if quantize:
         import tensorflow as tf  # noqa: PLC0415 - present: the backend above is TensorFlow
@@ -84,8 +77,9 @@ def export_litert(run: Run, registry: Registry, quantize: bool = False) -> Path:
     (run.path / EXPORT_INFO_FILE).unlink(missing_ok=True)
     with atomic_path(target) as tmp:
         model.export(str(tmp), format="litert", verbose=False, **options)
-    if weights_digest(run) != digest:
+    if file_digest(run.weights_file) != digest:
         raise EmokitError(f"The weights of run '{run.path}' changed while exporting (is it still training?); export again when it stops.")
+    record_artefact(run, target)  # before the export record: no record vouches for a file not yet recorded
     write_json(run.path / EXPORT_INFO_FILE, {
         "format": "litert", "file": LITERT_FILE, "quantized": quantize, "weights_sha256": digest,
     })
@@ -130,8 +124,12 @@ class LitePredictor(FaceClassifier):
         record = record or current_export(run)
         if record is None:
             raise EmokitError(f"The LiteRT export of run '{run.path}' was not made from its current weights; run `emokit export {run.path}` again.")
+        verify_artefact(run, path)
         self.label = "litert-int8" if record.get("quantized") else "litert"
-        self._interpreter = _interpreter_class()(model_path=str(path), num_threads=threads)
+        try:
+            self._interpreter = _interpreter_class()(model_path=str(path), num_threads=threads)
+        except ValueError as exc:  # LiteRT's error for a file that is not a model; ours names the file in one line
+            raise EmokitError(f"'{path}' is not a LiteRT model ({first_line(exc)}); run `emokit export {run.path}` again.") from None
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         self._batch = 0

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from emokit.artefacts import load_weights, verify_artefact
 from emokit.backend import load_keras
 from emokit.builder import build_model
 from emokit.errors import EmokitError
@@ -136,6 +137,11 @@ class FaceClassifier:
     label: str
 
     @property
+    def runtime(self) -> str:
+        """What runs the model, for people: ``keras+torch``, ``litert``, ``litert-int8``."""
+        return self.label
+
+    @property
     def class_names(self) -> tuple[str, ...]:
         return self.spec.class_names
 
@@ -169,13 +175,18 @@ class Predictor(FaceClassifier):
     def __init__(self, run: Run, registry: Registry, backend: str | None = None) -> None:
         self.run = run
         self.spec = run.spec()
-        self.backend, self.keras = load_keras(registry, backend)
         if not run.weights_file.exists():
             raise EmokitError(f"Run '{run.path}' has no trained weights yet (model.weights.h5); train or resume it first.")
+        verify_artefact(run, run.weights_file)  # before Keras loads: a swapped file needs no model to refuse
+        self.backend, self.keras = load_keras(registry, backend)
         self.model = build_model(self.spec, self.keras)
-        self.model.load_weights(run.weights_file)
+        load_weights(self.model, run.weights_file)
         self.label = self.backend.name
         self._torch_call = TracedTorchCall(self.model) if self.backend.name == "torch" else None
+
+    @property
+    def runtime(self) -> str:
+        return f"keras+{self.label}"
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Probabilities for uint8 model-input images (N, H, W, C)."""

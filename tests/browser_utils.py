@@ -92,14 +92,21 @@ class DemoProcess:
         """Every file Gradio keeps in the demo's temp folder."""
         return [p for d in self.temp_dirs() for p in (d / under).rglob("*") if p.is_file()]
 
+    def user_files(self) -> list[Path]:
+        """The files in the demo's Gradio temp folder other than its example photos (which Gradio keeps)."""
+        from emokit.demo.examples import example_images
+
+        examples = {f"{name}.jpg" for name in example_images()}
+        return [p for p in self.files() if p.name not in examples]
+
 
 @contextmanager
-def running_demo(run: Path, tmpdir: Path, *extra: str, timeout: float = 120.0) -> Iterator[DemoProcess]:
-    """Start ``emokit demo RUN --port P`` and stop it (SIGTERM, then kill) on exit."""
+def running_demo(run: Path | None, tmpdir: Path, *extra: str, timeout: float = 300.0) -> Iterator[DemoProcess]:
+    """Start ``emokit demo [RUN] --port P`` and stop it (SIGTERM, then kill) on exit."""
     tmpdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1", "COLUMNS": "200"}
-    command = [sys.executable, "-c", "from emokit.cli import main; main()", "demo", str(run), "--port", str(port), *extra]
+    command = [sys.executable, "-c", "from emokit.cli import main; main()", "demo", *([str(run)] if run else []), "--port", str(port), *extra]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     demo = DemoProcess(process, "", tmpdir)
     ready = threading.Event()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import socket
+import time
 
 import cv2
 import numpy as np
@@ -16,6 +17,8 @@ gradio_client = pytest.importorskip("gradio_client")
 pytest.importorskip("skimage")
 
 EXAMPLE_NAMES = {"astronaut.jpg", "two-faces.jpg", "cameraman.jpg"}
+#: Seconds uploads stay on disk here (the demo's default is a minute): the sweep runs within the test.
+FORGET_AFTER_S = 2
 
 
 def _free_port() -> int:
@@ -40,7 +43,8 @@ def app(trained_run, tmp_path_factory):
         from emokit.demo.examples import write_examples
         from emokit.demo.launch import local_theme
 
-        demo = build_demo(trained_run.path.parent, trained_run.name, examples=write_examples(folder / "examples"))
+        demo = build_demo(trained_run.path.parent, trained_run.name, examples=write_examples(folder / "examples"),
+                          forget_after_s=FORGET_AFTER_S)
         demo.queue()
         demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True,
                     ssr_mode=False, theme=local_theme(), max_file_size="5mb")
@@ -94,6 +98,7 @@ def test_non_image_and_faceless_photo_get_a_clear_message(app, photos, trained_r
 def test_uploads_are_not_kept_and_analytics_are_off(app, photos, trained_run):
     demo, client, folder = app
     analyze(client, photos["face"], trained_run)
+    time.sleep(FORGET_AFTER_S + 2)  # Gradio's sweep deletes uploads this long after they arrive
     kept = {p.name for p in (folder / "gradio").rglob("*") if p.is_file()}
     assert kept <= EXAMPLE_NAMES, kept
     assert demo.analytics_enabled is False
@@ -101,7 +106,8 @@ def test_uploads_are_not_kept_and_analytics_are_off(app, photos, trained_run):
 
 def test_runs_endpoint_shows_metrics(app, trained_run):
     _, client, _ = app
-    summary, curves, _ = client.predict(trained_run.name, api_name="/run")
+    info, summary, curves, _ = client.predict(trained_run.name, api_name="/run")
+    assert trained_run.name in info and "runtime" in info
     assert trained_run.name in summary and "accuracy" in summary
     assert curves is None or curves["url"].startswith("data:image/jpeg")
 

@@ -34,6 +34,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 #: fell to 6 fps when the CI ran beside a training). EMOKIT_MIN_DEMO_FPS=10 checks the quiet figure.
 MIN_FPS = float(os.environ.get("EMOKIT_MIN_DEMO_FPS", "2"))
 EXAMPLE_NAMES = {"astronaut.jpg", "two-faces.jpg", "cameraman.jpg"}
+#: Seconds uploads and frames stay on the server in these tests (`--forget-after`; the default is a minute).
+FORGET_AFTER_S = 2
 RESULTS = Path(__file__).resolve().parents[1] / ".benchmarks" / "demo_browser.json"
 
 
@@ -55,7 +57,7 @@ def demo(trained_run, tmp_path_factory):
     if CAN_EXPORT:
         done = emokit_process("export", str(run))
         assert done.returncode == 0, done.stderr
-    with running_demo(run, tmp_path_factory.mktemp("demo-tmp")) as process:
+    with running_demo(run, tmp_path_factory.mktemp("demo-tmp"), "--forget-after", str(FORGET_AFTER_S)) as process:
         yield process
 
 
@@ -117,7 +119,8 @@ def test_photo_upload_shows_box_label_and_probabilities(demo, browser, trained_r
     assert np.abs(annotated[column, far].astype(int) - photo[column, far].astype(int)).mean() < 12
     saliency = page.wait_for_selector("#photo-saliency img[src^='data:image/jpeg']")
     assert decode_data_url(saliency.get_attribute("src")).shape == photo.shape
-    # The upload is gone from the server once answered; only the example photos remain.
+    # The upload is gone from the server once the sweep has run; only the example photos remain.
+    time.sleep(FORGET_AFTER_S + 2)
     assert {p.name for p in demo.files()} <= EXAMPLE_NAMES
 
 
@@ -167,7 +170,9 @@ def test_webcam_stream_shows_annotated_frames_and_stop_ends_it(demo, browser):
 
 
 def test_no_frame_or_upload_file_is_kept(demo, browser):
-    # Gradio's stock image output writes one file per streamed frame; the demo's writes none.
+    # Gradio's stock image output writes one file per streamed frame; the demo's writes none, and the
+    # frames and uploads that come in are swept within seconds.
+    time.sleep(FORGET_AFTER_S + 2)
     names = {p.name for p in demo.files()}
     assert names <= EXAMPLE_NAMES, sorted(names - EXAMPLE_NAMES)[:10]
 

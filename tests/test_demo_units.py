@@ -175,7 +175,8 @@ def test_run_choices_newest_first_and_no_runs_message(tmp_path):
     assert "emokit train" in no_runs_message(tmp_path)
     for name in ("old", "new"):
         (tmp_path / name).mkdir()
-        (tmp_path / name / "config.json").write_text("{}")
+        for file in ("config.json", "spec.json", "model.weights.h5"):  # a run that can answer
+            (tmp_path / name / file).write_text("{}")
         time.sleep(0.02)
     choice = run_choices(tmp_path)
     assert choice.names == ["new", "old"] and choice.selected == "new"
@@ -197,23 +198,21 @@ def test_inline_image_sends_a_data_url_and_writes_nothing(tmp_path, monkeypatch)
     assert list(tmp_path.rglob("*")) == []
 
 
-def test_private_upload_deletes_uploads_but_keeps_examples(tmp_path, monkeypatch):
+def test_private_upload_hands_over_the_bytes_and_leaves_deleting_to_the_sweep(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     from gradio.data_classes import ImageData
 
-    from emokit.demo.components import file_digest, private_upload
+    from emokit.demo.components import private_upload
 
     upload = tmp_path / "gradio" / "abc123" / "me.jpg"
-    example = tmp_path / "gradio" / "def456" / "example.jpg"
-    outside = tmp_path / "elsewhere.jpg"
-    for path, data in ((upload, b"user"), (example, b"example"), (outside, b"outside")):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    component = private_upload([file_digest(b"example")], type="filepath")
-    assert component.preprocess(ImageData(path=str(upload))) == b"user"
-    assert not upload.exists() and not upload.parent.exists()
-    assert component.preprocess(ImageData(path=str(example))) == b"example" and example.exists()
-    assert component.preprocess(ImageData(path=str(outside))) == b"outside" and outside.exists()
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"user")
+    component = private_upload(type="filepath")
+    # Identical uploads share this file, and the page previews it: deleting it here failed both.
+    assert component.preprocess(ImageData(path=str(upload))) == b"user" and upload.exists()
+    upload.unlink()  # the sweep came first: a clear message, not a traceback
+    with pytest.raises(Exception, match="upload it again"):
+        component.preprocess(ImageData(path=str(upload)))
     assert component.preprocess(None) is None
     assert component.get_config()["sources"] == ["upload", "webcam", "clipboard"]  # a stock gr.Image config
 

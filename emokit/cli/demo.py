@@ -8,10 +8,11 @@ from typing import Optional
 import typer
 
 from emokit.cli.common import console, console_err
+from emokit.demo.launch import FORGET_AFTER_S
 
 
 def demo_command(
-    run: Optional[str] = typer.Argument(None, help="Run path or name (default: the newest run)."),
+    run: Optional[str] = typer.Argument(None, help="Run path or name (default: the newest run that has trained weights)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 exposes the demo to your network."),
     port: Optional[int] = typer.Option(None, "--port", help="Port (default: the first free one from 7860)."),
     detector: str = typer.Option("haar", "--detector", help="Face detector plugin."),
@@ -20,6 +21,7 @@ def demo_command(
     runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder (default: $EMOKIT_RUNS_DIR or ./runs)."),
     share: bool = typer.Option(False, "--share", help="Also create a public gradio.live link (off by default)."),
     max_file_size: str = typer.Option("20mb", "--max-file-size", help="Largest upload accepted."),
+    forget_after: int = typer.Option(FORGET_AFTER_S, "--forget-after", min=1, help="Seconds an uploaded photo or webcam frame stays on this machine after it was analysed; then it is deleted."),
 ) -> None:
     """Open the web demo: photos, live webcam and run metrics (Ctrl+C to stop)."""
     from emokit.demo.launch import LOCAL_HOSTS, launch_demo  # noqa: PLC0415 - Gradio loads only for this command
@@ -30,10 +32,11 @@ def demo_command(
         console_err.print("[yellow]Warning:[/] --share publishes the demo through a public gradio.live link.", highlight=False)
 
     def ready(running) -> None:
+        console.print(running.serving, highlight=False, markup=False, soft_wrap=True)
         console.print(f"emokit demo running at [bold]{running.url}[/] (Ctrl+C to stop)", highlight=False)
 
     launch_demo(run, runs=runs, host=host, port=port, detector=detector, backend=backend, runtime=runtime, share=share,
-                max_file_size=max_file_size, on_ready=ready)
+                max_file_size=max_file_size, on_ready=ready, forget_after_s=forget_after)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,20 +16,23 @@ import gradio as gr
 import numpy as np
 
 from emokit.demo.annotate import as_rgb, draw_faces, draw_text, overlay_heat
-from emokit.demo.components import file_digest, inline_image, private_upload
+from emokit.demo.components import UploadLedger, inline_image, private_upload, track_uploads
 from emokit.demo.engine import (
     MARGIN,
     PHOTO_DETECT_WIDTH,
     STREAM_DETECT_WIDTH,
     STREAM_DETECTOR_OPTIONS,
     ModelCache,
+    RunChoice,
     ScaledDetector,
     analyze,
     detector_pool,
     no_runs_message,
     run_choices,
+    usable_run,
 )
-from emokit.demo.runs_view import run_markdown, run_plot
+from emokit.demo.launch import FORGET_AFTER_S
+from emokit.demo.runs_view import answering_facts, answering_markdown, choice_label, run_markdown, run_plot
 from emokit.demo.saliency import occlusion_map
 from emokit.faces import face_region
 from emokit.demo.stream import StreamHandler, StreamState
@@ -47,6 +50,11 @@ DISPLAY_WIDTH = 1280
 STREAM_EVERY = 0.05
 #: Seconds of streaming before the server ends the stream (press Record again to go on).
 TIME_LIMIT = 600
+
+
+def sweep_schedule(forget_after_s: int) -> tuple[int, int]:
+    """Gradio's ``delete_cache`` (every, age): files older than ``forget_after_s`` go within a sixth of that more."""
+    return max(1, forget_after_s // 6), forget_after_s
 
 
 def _shrink(image: np.ndarray, width: int = DISPLAY_WIDTH) -> np.ndarray:
@@ -72,8 +80,12 @@ class PhotoAnalyzer:
         try:
             if not run_name:
                 raise EmokitError("No trained run to use: train one first (see the Runs tab).")
-            image = decode_image(data, "The upload")
             predictor = self.load(run_name)
+        except EmokitError as exc:  # the model's fault, not the photo's: say so
+            gr.Warning(str(exc))
+            return None, None, f"**This run cannot answer:** {exc}", *hidden
+        try:
+            image = decode_image(data, "The upload")
             result = analyze(image, predictor, ScaledDetector(self.detectors.get(), self.detect_width))
         except EmokitError as exc:
             gr.Warning(str(exc))
@@ -112,11 +124,32 @@ def _example_paths(examples: Sequence[Path] | None) -> list[str]:
     return [str(p) for p in (examples or []) if Path(p).is_file()]
 
 
+def run_dropdown_choices(choice: RunChoice) -> list[tuple[str, str]]:
+    """(label, key) pairs for the run picker: each run with its data and test accuracy, or why it cannot answer."""
+    return [(choice_label(choice.runs[name], choice.unusable.get(name)), name) for name in choice.names]
+
+
+def serving_line(choice: RunChoice, models: ModelCache) -> str:
+    """One line for the terminal: which run answers (data, test accuracy, runtime), loading its model now;
+    or why none can."""
+    if choice.selected is None:
+        if not choice.names:
+            return f"No trained runs in {choice.root} yet: train one with `emokit train` and press Refresh runs."
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in list(choice.unusable.items())[:3])
+        return f"No run in {choice.root} can answer yet ({reasons})."
+    try:
+        predictor = models.get(usable_run(choice.selected, choice.root))
+    except EmokitError as exc:
+        return f"The chosen run cannot answer: {exc}"
+    return f"Serving {answering_facts(choice.runs[choice.selected], predictor.runtime)}."
+
+
 def build_demo(
     runs_root: Path | None = None,
     run: str | None = None,
     *,
     registry: Registry | None = None,
+    models: ModelCache | None = None,
     detector: str = "haar",
     backend: str | None = None,
     runtime: str = "auto",
@@ -124,22 +157,25 @@ def build_demo(
     stream_every: float = STREAM_EVERY,
     time_limit: int = TIME_LIMIT,
     stream_detect_width: int | None = STREAM_DETECT_WIDTH,
+    forget_after_s: int = FORGET_AFTER_S,
 ) -> gr.Blocks:
-    """Build (not launch) the demo for the runs in ``runs_root``, opening ``run`` or the newest one.
+    """Build (not launch) the demo for the runs in ``runs_root``, opening ``run`` or the newest one that can answer.
 
     Models are loaded on first use, once per run, on ``backend`` (Keras' choice when None), or
-    from the run's LiteRT export (``emokit export``) where ``runtime`` allows it.
-    ``examples`` are photo files offered under the Photo tab. Launch with
-    :func:`emokit.demo.launch.launch_demo`, which applies the privacy settings.
+    from the run's LiteRT export (``emokit export``) where ``runtime`` allows it; ``models`` shares
+    a cache the caller already warmed (``emokit demo`` loads the default run's model before serving).
+    ``examples`` are photo files offered under the Photo tab. Every upload and webcam frame Gradio
+    stores is deleted ``forget_after_s`` seconds after a request last read it (one no request reads,
+    :data:`~emokit.demo.components.MAX_WAIT_S` after it arrived), and all of them when the demo stops. Launch with :func:`emokit.demo.launch.launch_demo`, which applies the privacy settings.
     """
     registry = registry or build_registry()
     detectors = detector_pool(registry, detector)  # an unknown detector fails now, not on the first photo
     choice = run_choices(runs_root, run)
     check_runtime(runtime)  # a typo fails now, not on the first frame
-    models = ModelCache(registry, backend, runtime=runtime)
+    models = models or ModelCache(registry, backend, runtime=runtime)
 
     def load(name: str) -> FaceClassifier:
-        return models.get(find_run(name, choice.root))
+        return models.get(usable_run(name, choice.root))
 
     photo = PhotoAnalyzer(load, detectors)
     stream = StreamHandler(load, detector_pool(registry, detector, STREAM_DETECTOR_OPTIONS), stream_detect_width)
@@ -147,27 +183,33 @@ def build_demo(
 
     def show_run(name: str | None):
         if not name:
-            return no_runs_message(choice.root), None, None
+            return "", no_runs_message(choice.root), None, None
         try:
             selected = find_run(name, choice.root)
-            return run_markdown(selected), run_plot(selected, "curves"), run_plot(selected, "confusion_test")
+            views = run_markdown(selected), run_plot(selected, "curves"), run_plot(selected, "confusion_test")
         except EmokitError as exc:
-            return f"**{exc}**", None, None
+            return f"**{exc}**", f"**{exc}**", None, None
+        try:  # what answers: data, accuracy and the runtime, which loading the model decides
+            return answering_markdown(selected, load(name).runtime), *views
+        except EmokitError as exc:
+            return f"**This run cannot answer:** {exc}", *views
 
     def refresh(current: str | None):
         fresh = run_choices(choice.root, None)
         value = current if current in fresh.names else fresh.selected
         notice = gr.Markdown(no_runs_message(choice.root), visible=not fresh.names)
-        return gr.Dropdown(choices=fresh.names, value=value), notice
+        return gr.Dropdown(choices=run_dropdown_choices(fresh), value=value), notice
 
-    with gr.Blocks(title="emokit demo", analytics_enabled=False) as demo:
-        gr.Markdown("# emokit · facial emotion recognition\nEverything runs on this machine; images are not kept.")
+    with gr.Blocks(title="emokit demo", analytics_enabled=False, delete_cache=sweep_schedule(forget_after_s)) as demo:
+        gr.Markdown("# emokit · facial emotion recognition\nEverything runs on this machine; photos and frames are "
+                    f"deleted from it within {forget_after_s + sweep_schedule(forget_after_s)[0]} s of being analysed.")
         with gr.Row(equal_height=True):
             run_box = gr.Dropdown(
-                choices=choice.names, value=choice.selected, label="Run (model)", scale=4, elem_id="run-select",
-                info=f"Runs in {choice.root}, newest first",
+                choices=run_dropdown_choices(choice), value=choice.selected, label="Run (model)", scale=4,
+                elem_id="run-select", info=f"Runs in {choice.root}, newest first; the newest that can answer is chosen",
             )
             refresh_button = gr.Button("Refresh runs", scale=1, elem_id="refresh-runs")
+        run_info = gr.Markdown(elem_id="run-info")
         notice = gr.Markdown(no_runs_message(choice.root), visible=not choice.names, elem_id="no-runs")
 
         with gr.Tabs():
@@ -175,7 +217,6 @@ def build_demo(
                 with gr.Row():
                     with gr.Column():
                         upload = private_upload(
-                            [file_digest(Path(p).read_bytes()) for p in example_files],
                             label="Photo", sources=["upload", "clipboard"], type="filepath", elem_id="photo-input",
                         )
                         if example_files:
@@ -220,7 +261,8 @@ def build_demo(
                     curves = inline_image(label="Training curves", interactive=False, elem_id="run-curves")
                     confusion = inline_image(label="Confusion matrix (test)", interactive=False, elem_id="run-confusion")
 
-        run_box.change(show_run, run_box, [summary, curves, confusion], api_name="run")
+        run_box.change(show_run, run_box, [run_info, summary, curves, confusion], api_name="run")
         refresh_button.click(refresh, run_box, [run_box, notice], api_name="refresh_runs")
-        demo.load(show_run, run_box, [summary, curves, confusion], api_visibility="private")
+        demo.load(show_run, run_box, [run_info, summary, curves, confusion], api_visibility="private")
+    track_uploads(demo, UploadLedger(), upload, camera)
     return demo

@@ -1,18 +1,25 @@
 """Gradio image components that keep no user image on disk.
 
-Stock ``gr.Image`` writes every output image into Gradio's temp folder (GRADIO_TEMP_DIR) and
-never deletes it - for a webcam stream that is one file per frame - and uploads stay there too.
-:func:`inline_image` returns its image inside the response as a ``data:`` URL (nothing is written);
-:func:`private_upload` hands the handler the uploaded bytes and deletes the uploaded file at once.
+Stock ``gr.Image`` writes every output image into Gradio's temp folder (GRADIO_TEMP_DIR) - for a
+webcam stream that is one file per frame. :func:`inline_image` returns its image inside the response
+as a ``data:`` URL (nothing is written); :func:`private_upload` hands the handler the uploaded bytes.
 Both are stock ``gr.Image`` components (Gradio's own front end) with one method replaced.
+
+Uploads (and webcam frames, which arrive as uploads) are deleted by Gradio's ``delete_cache``
+sweep, never by the handler: Gradio stores identical uploads as one file, so deleting it when one
+request was answered failed every other request with the same photo, and the page's preview of
+it. :class:`UploadLedger` tells the sweep which files a request still needs (uploaded, not yet
+read), and dates a file from when it was last read, so the sweep deletes it a fixed time after
+its last answer (see :func:`emokit.demo.app.build_demo`).
 """
 
 from __future__ import annotations
 
 import base64
-import functools
-import hashlib
-from collections.abc import Iterable
+import os
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +27,6 @@ import cv2
 import gradio as gr
 import numpy as np
 from gradio.data_classes import ImageData
-from gradio.utils import get_upload_folder
 
 #: JPEG quality of displayed frames: visually clean, about 30-60 KB for 640x480, fast to encode.
 JPEG_QUALITY = 85
@@ -59,51 +65,116 @@ def inline_image(**kwargs: Any) -> gr.Image:
     return image
 
 
-def file_digest(data: bytes) -> str:
-    """SHA-256 of file contents (how example images are told apart from user uploads)."""
-    return hashlib.sha256(data).hexdigest()
+#: An upload no request has read is kept from the sweep at most this long (seconds): a full queue
+#: on a busy machine waits minutes; an upload no request ever reads is deleted after this.
+MAX_WAIT_S = 300
 
 
-def private_preprocess(payload: ImageData | None, keep: frozenset[str] = frozenset()) -> bytes | None:
-    """The uploaded file's bytes (``None`` when cleared); the file is deleted unless its SHA-256 is in ``keep``."""
+class UploadLedger:
+    """The uploads that requests still need, so Gradio's ``delete_cache`` sweep leaves them alone.
+
+    Every upload is counted (two users sending the same photo make one file, counted twice) and
+    released when a request reads it; the last release dates the file afresh, so the sweep deletes
+    it its full age after the last answer (the page's preview of the photo needs it meanwhile).
+    Gradio's sweep skips the paths a component lists in ``keep_in_cache``: the upload component's
+    is this ledger (uploads waiting in the queue, plus the example photos Gradio adds itself).
+    """
+
+    def __init__(self, max_wait_s: float = MAX_WAIT_S) -> None:
+        self.max_wait_s = max_wait_s
+        self._waiting: dict[str, list[float]] = {}
+        self._kept: set[str] = set()
+        self._lock = threading.Lock()
+
+    def uploaded(self, paths: object) -> None:
+        """Count new uploads (what Gradio's upload route adds to ``Blocks.upload_file_set``)."""
+        now = time.monotonic()
+        with self._lock:
+            for path in paths if isinstance(paths, (list, tuple, set)) else [paths]:
+                self._waiting.setdefault(str(path), []).append(now)
+
+    def release(self, path: str | os.PathLike) -> None:
+        """A request has read ``path``: one upload fewer waits for it; its age restarts now."""
+        with self._lock:
+            times = self._waiting.get(str(path))
+            if times:
+                times.pop(0)
+                if not times:
+                    del self._waiting[str(path)]
+        try:
+            os.utime(path)  # the sweep ages files by their change time, which this sets to now
+        except OSError:
+            pass
+
+    def add(self, path: str) -> None:
+        """Keep ``path`` until the demo stops (Gradio calls this for example files)."""
+        with self._lock:
+            self._kept.add(str(path))
+
+    def __iter__(self) -> Iterator[str]:
+        """The paths the sweep must not delete now: examples, and uploads waiting less than ``max_wait_s``."""
+        now = time.monotonic()
+        with self._lock:
+            waiting = [p for p, times in self._waiting.items() if now - times[0] < self.max_wait_s]
+            return iter([*self._kept, *waiting])
+
+
+class _CountedUploads(set):
+    """Gradio's set of uploaded files, also reporting each upload to a ledger."""
+
+    def __init__(self, existing: set, ledger: UploadLedger) -> None:
+        super().__init__(existing)
+        self.ledger = ledger
+
+    def update(self, *others) -> None:  # the upload route's only call: upload_file_set.update(paths)
+        for paths in others:
+            paths = list(paths)
+            super().update(paths)
+            self.ledger.uploaded(paths)
+
+
+def track_uploads(demo: gr.Blocks, ledger: UploadLedger, *inputs: gr.components.Component) -> None:
+    """Report ``demo``'s uploads to ``ledger``, release a file when one of ``inputs`` reads it, and let
+    ``demo``'s sweep skip what the ledger keeps."""
+    counted = _CountedUploads(demo.upload_file_set, ledger)
+    demo.temp_file_sets = [counted if s is demo.upload_file_set else s for s in demo.temp_file_sets]
+    demo.upload_file_set = counted
+    for component in inputs:
+        for path in component.keep_in_cache:  # example files Gradio registered while the page was built
+            ledger.add(path)
+        component.keep_in_cache = ledger  # type: ignore[assignment] - iterated by the sweep; .add() by Examples
+        read = component.preprocess
+
+        def releasing(payload, read=read):
+            try:
+                return read(payload)
+            finally:
+                if getattr(payload, "path", None):
+                    ledger.release(payload.path)
+
+        component.preprocess = releasing  # type: ignore[method-assign]
+
+
+def private_preprocess(payload: ImageData | None) -> bytes | None:
+    """The uploaded file's bytes (``None`` when cleared), for the handler to decode."""
     if payload is None:
         return None
     if payload.url and payload.url.startswith("data:"):
         return base64.b64decode(payload.url.split(",", 1)[1])
     if payload.path is None:
         return None
-    path = Path(payload.path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise gr.Error("That upload is no longer on the server (uploads are deleted once answered); upload it again.") from None
-    if file_digest(data) not in keep:
-        forget_upload(path)
-    return data
+        return Path(payload.path).read_bytes()
+    except FileNotFoundError:  # only when a request comes minutes after its upload (see UploadLedger)
+        raise gr.Error("That photo has been deleted from the server (uploads are kept only briefly); upload it again.") from None
 
 
-def private_upload(keep_digests: Iterable[str] = (), **kwargs: Any) -> gr.Image:
-    """A ``gr.Image`` input whose handler receives the raw uploaded bytes; the uploaded file is deleted at once.
+def private_upload(**kwargs: Any) -> gr.Image:
+    """A ``gr.Image`` input whose handler receives the raw uploaded bytes.
 
     The bytes go to :func:`emokit.preprocess.decode_image` (the one decoding path), so a file
-    that is not an image becomes a clear message rather than a Pillow trace. Files whose contents
-    match ``keep_digests`` (the demo's example images) stay, so examples remain clickable.
+    that is not an image becomes a clear message rather than a Pillow trace.
     """
     image = gr.Image(**kwargs)
-    image.preprocess = functools.partial(private_preprocess, keep=frozenset(keep_digests))  # type: ignore[method-assign]
+    image.preprocess = private_preprocess  # type: ignore[method-assign]
     return image
-
-
-def forget_upload(path: Path) -> None:
-    """Delete an uploaded file and its per-upload folder, but only inside Gradio's upload folder."""
-    root = Path(get_upload_folder()).resolve()
-    path = path.resolve()
-    if root not in path.parents:
-        return  # never delete a file the user named on the server (e.g. an example path)
-    path.unlink(missing_ok=True)
-    folder = path.parent
-    if folder != root:
-        try:
-            folder.rmdir()  # Gradio puts each upload in its own hash-named folder
-        except OSError:
-            pass  # not empty: another file shares it

@@ -24,7 +24,7 @@ from emokit.faces import face_region, faces_to_batch, largest_first, overlap
 from emokit.predictor import FaceClassifier, FacePrediction, open_predictor
 from emokit.records import Box, FaceDetector
 from emokit.registry import Registry
-from emokit.runs import Run, find_run, list_runs, runs_root
+from emokit.runs import Run, find_run, latest_usable_run, list_runs, require_usable, runs_root, unusable_reason
 
 #: Webcam frames are detected at this width: about 4x fewer pixels than 640x480 for Haar to scan.
 STREAM_DETECT_WIDTH = 320
@@ -185,25 +185,50 @@ class ModelCache:
 
 @dataclass(frozen=True)
 class RunChoice:
-    """The runs folder as the demo shows it: run names (newest first) and the one to open."""
+    """The runs folder as the demo shows it: run keys (newest first), the one to open, and why some cannot answer.
+
+    A key is a run's name, or its path for a run outside the folder; ``runs`` maps each key to its run.
+    """
 
     root: Path
     names: list[str]
     selected: str | None
+    runs: dict[str, Run] = field(default_factory=dict)
+    unusable: dict[str, str] = field(default_factory=dict)
 
 
 def run_choices(root: Path | None, run: str | None = None) -> RunChoice:
-    """Runs in ``root``, newest first, with ``run`` (a name, path or ``latest``) or the newest selected."""
+    """Runs in ``root``, newest first, with ``run`` (a name, path or ``latest``) or the newest usable run selected.
+
+    A run still training before its first checkpoint, or stopped before one, has no weights: it is
+    listed with the reason it cannot answer but never chosen by default, so the demo does not open
+    on a model that fails every photo as if the photo were at fault.
+    """
     folder = runs_root(root)
-    names = [r.name for r in reversed(list_runs(folder))]
+    runs = {r.name: r for r in reversed(list_runs(folder))}
     if run and run != "latest":
         found = find_run(run, folder)
         # A run given by path outside the folder is offered by its path.
         key = found.name if (folder / found.name).resolve() == found.path.resolve() else str(found.path)
-        if key not in names:
-            names.insert(0, key)
-        return RunChoice(folder, names, key)
-    return RunChoice(folder, names, names[0] if names else None)
+        if key not in runs:
+            runs = {key: found, **runs}
+        selected = key
+    else:
+        selected = _newest_usable_name(folder)
+    unusable = {name: reason for name, r in runs.items() if (reason := unusable_reason(r)) is not None}
+    return RunChoice(folder, list(runs), selected, runs, unusable)
+
+
+def usable_run(name: str, root: Path) -> Run:
+    """The run ``name`` under ``root``; one that cannot answer is a one-line error saying why (not blaming the photo)."""
+    return require_usable(find_run(name, root))
+
+
+def _newest_usable_name(root: Path) -> str | None:
+    try:
+        return latest_usable_run(root).name
+    except EmokitError:
+        return None
 
 
 def no_runs_message(root: Path) -> str:

@@ -1,4 +1,5 @@
-"""A run as the demo's Runs tab shows it: a Markdown summary of its metrics and its plots as arrays."""
+"""A run as the demo shows it: what it was trained on and how well it did (in the run picker and above the
+tabs), a Markdown summary of its metrics (Runs tab) and its plots as arrays."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from emokit.errors import EmokitError
 from emokit.preprocess import read_image
-from emokit.runs import Run
+from emokit.runs import Run, trained_on, trained_on_synthetic
 
 
 def _pct(value: Any) -> str:
@@ -19,6 +20,52 @@ def _num(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
 
 
+#: Said wherever a synthetic-trained model's accuracy is shown: it is measured on synthetic faces too.
+SYNTHETIC_WARNING = ("This model was trained on synthetic faces (procedurally drawn, not photos of people): "
+                     "its accuracy is measured on synthetic faces and says little about real photos. "
+                     "Train on FER-2013 (`emokit train --data fer2013.zip`) for a model that reads real faces.")
+
+
+def data_description(run: Run) -> str:
+    """The data a run was trained on, in words; synthetic faces are said plainly."""
+    if trained_on_synthetic(run):
+        return "synthetic faces (not real photos)"
+    name = trained_on(run) or "unknown data"
+    source = run.metadata().get("dataset_source") or run.config().get("data")
+    return f"{name} ({source})" if source and str(source) != name else name
+
+
+def accuracy_on_test(run: Run) -> float | None:
+    """The run's accuracy on its test split (``None`` before its final evaluation)."""
+    value = ((run.metrics().get("splits") or {}).get("test") or {}).get("accuracy")
+    return value if isinstance(value, (int, float)) else None
+
+
+def choice_label(run: Run, reason: str | None) -> str:
+    """How the run picker lists a run: its name, data and test accuracy, or why it cannot answer."""
+    if reason is not None:
+        return f"{run.name} · cannot answer: {reason}"
+    accuracy = accuracy_on_test(run)
+    data = "synthetic faces" if trained_on_synthetic(run) else (trained_on(run) or "unknown data")
+    return f"{run.name} · {data}" + (f" · test accuracy {accuracy:.1%}" if accuracy is not None else " · not evaluated yet")
+
+
+def answering_facts(run: Run, runtime: str) -> str:
+    """One line on what answers: run, training data, test accuracy and runtime (``emokit demo`` prints it too)."""
+    accuracy = accuracy_on_test(run)
+    scored = "not evaluated yet" if accuracy is None else (
+        f"test accuracy {accuracy:.1%}" + (" on synthetic faces" if trained_on_synthetic(run) else ""))
+    return f"run {run.name} · trained on {data_description(run)} · {scored} · runtime {runtime}"
+
+
+def answering_markdown(run: Run, runtime: str) -> str:
+    """The demo's "what answers" panel: :func:`answering_facts`, plus the synthetic warning where it applies."""
+    text = f"**Answering:** {answering_facts(run, runtime)}"
+    if trained_on_synthetic(run):
+        text += f"\n\n⚠️ **Synthetic model.** {SYNTHETIC_WARNING}"
+    return text
+
+
 def run_markdown(run: Run) -> str:
     """Configuration, state and per-split metrics (plus per-class F1) of a run, as Markdown."""
     config, metrics, status = run.config(), run.metrics(), run.status()
@@ -26,7 +73,7 @@ def run_markdown(run: Run) -> str:
     lines = [
         f"### {run.name}",
         f"- **Architecture:** {config.get('arch', '?')}" + (f" ({options})" if options else ""),
-        f"- **Data:** {config.get('data') or config.get('dataset') or metrics.get('dataset') or 'synthetic'}"
+        f"- **Data:** {data_description(run)}"
         f" · **backend:** {metrics.get('backend') or config.get('backend') or '?'}"
         f" · **epochs:** {metrics.get('epochs_run', '?')} of {config.get('epochs', '?')}"
         f" · **state:** {status.get('state', 'unknown')}",
@@ -37,6 +84,8 @@ def run_markdown(run: Run) -> str:
     if not splits:
         lines.append("_No metrics yet: the run has not finished an evaluation._")
         return "\n".join(lines)
+    if trained_on_synthetic(run):
+        lines += [f"_{SYNTHETIC_WARNING}_", ""]
     lines += ["| split | accuracy | macro F1 | loss |", "|---|---:|---:|---:|"]
     for split, values in splits.items():
         lines.append(f"| {split} | {_pct(values.get('accuracy'))} | {_num(values.get('macro_f1'))} | {_num(values.get('loss'))} |")
