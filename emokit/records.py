@@ -151,6 +151,9 @@ class DatasetRecord:
     name: str
     summary: str
     load: Callable[[DataRequest], Dataset]
+    #: Whether ``load`` understands this path. ``False`` for other formats; for a path in its format that
+    #: it still cannot open (an empty class folder, a CSV without ``pixels``), raise
+    #: ``emokit.data.DatasetRejected(reason)`` so the user is told why.
     can_open: Callable[[Path], bool] = field(default=lambda path: False)
 
 

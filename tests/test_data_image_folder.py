@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from emokit.data import DatasetRejected
 from emokit.data.image_folder import can_open_image_folder, load_image_folder
 from emokit.errors import EmokitError
 from emokit.records import DataRequest
@@ -64,7 +65,8 @@ def test_zip_archive(tmp_path):
 
 def test_one_class_is_not_enough(tmp_path):
     root = write_classes(tmp_path / "one", {"only": 5})
-    assert not can_open_image_folder(root)
+    with pytest.raises(DatasetRejected, match=r"found 1 class folder \(only\); at least 2 are needed"):
+        can_open_image_folder(root)
     with pytest.raises(EmokitError, match=r"found 1 class folder \(only\); at least 2 are needed"):
         load(root)
 

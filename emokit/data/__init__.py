@@ -7,6 +7,7 @@ The loaders live in small modules here (``fer2013``, ``image_folder``, ``synthet
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,16 @@ DEFAULT_DATASET = "synthetic"
 #: Split order in tables.
 SPLIT_ORDER = ("train", "val", "test")
 
-__all__ = ["DEFAULT_DATASET", "cache_dir", "describe_counts", "open_dataset"]
+__all__ = ["DEFAULT_DATASET", "DatasetRejected", "cache_dir", "describe_counts", "open_dataset"]
+
+
+class DatasetRejected(EmokitError):
+    """Raised by a dataset's ``can_open(path)`` for a path in its format that it still cannot open.
+
+    The message is the reason, one line naming the file (``fer.csv: missing column 'pixels' ...``).
+    ``can_open`` answers ``False`` for paths that are simply not its format; raising says "this is
+    mine, and here is what is wrong", so that when no dataset opens a path the user learns why.
+    """
 
 
 def open_dataset(registry: Any, data: str | Path | None, request: DataRequest, dataset: str | None = None) -> Dataset:
@@ -30,7 +40,8 @@ def open_dataset(registry: Any, data: str | Path | None, request: DataRequest, d
     * otherwise the first dataset plugin (by name) whose ``can_open(path)`` is true.
 
     ``request.source`` is replaced by ``data``. Raises :class:`EmokitError` for a path that does not
-    exist or that no plugin can open (listing the dataset plugins).
+    exist or that no plugin can open: with the reasons of the plugins that recognised it but
+    rejected it (:class:`DatasetRejected`), else listing the dataset plugins.
     """
     path = Path(data).expanduser() if data is not None else None
     request = DataRequest(
@@ -49,11 +60,28 @@ def open_dataset(registry: Any, data: str | Path | None, request: DataRequest, d
     if path is None:
         return registry.get("dataset", DEFAULT_DATASET).load(request)
     records = registry.records("dataset")
-    for record in records.values():
-        if record.can_open(path):
+    reasons: dict[str, str] = {}
+    for name, record in records.items():
+        try:
+            opens = record.can_open(path)
+        except DatasetRejected as exc:
+            reasons[name] = str(exc)
+            continue
+        if opens:
             return record.load(request)
+    raise EmokitError(_cannot_open(path, records, reasons))
+
+
+def _cannot_open(path: Path, records: Mapping[str, Any], reasons: Mapping[str, str]) -> str:
+    """Why no plugin opened ``path``: the reason given (once, if every plugin gave the same), or the plugins."""
+    # Reasons name the path first, as every data error does; the sentence has named it already.
+    distinct = {name: reason.removeprefix(f"{path}: ") for name, reason in reasons.items()}
+    if len(set(distinct.values())) == 1:
+        return f"No dataset plugin can open '{path}': {next(iter(distinct.values()))}"
+    if distinct:
+        return f"No dataset plugin can open '{path}': " + " ".join(f"{name}: {reason}" for name, reason in distinct.items())
     listing = "; ".join(f"{name}: {record.summary}" for name, record in records.items())
-    raise EmokitError(f"No dataset plugin can open '{path}'. Dataset plugins: {listing or '(none)'}.")
+    return f"No dataset plugin can open '{path}'. Dataset plugins: {listing or '(none)'}."
 
 
 def describe_counts(dataset: Dataset) -> list[dict[str, Any]]:

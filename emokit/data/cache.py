@@ -9,9 +9,9 @@ half-written entry behind.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,8 +20,11 @@ import numpy as np
 from emokit.data.fingerprint import fingerprint_path, fingerprint_values
 from emokit.records import DataRequest, Dataset, Split
 
+#: Warnings are one plain line each, as :mod:`emokit.data.decode` explains.
+logger = logging.getLogger(__name__)
+
 #: Bump when decoding or splitting changes, so old cache entries are no longer used.
-LOADER_VERSION = 1
+LOADER_VERSION = 2
 
 #: Build a dataset from a source fingerprint; returns the dataset and a warning to repeat on cache hits.
 Builder = Callable[[str], tuple[Dataset, str | None]]
@@ -58,7 +61,7 @@ def cached_load(loader: str, request: DataRequest, build: Builder) -> Dataset:
     if hit is not None:
         dataset, warning = hit
         if warning:
-            warnings.warn(warning, stacklevel=3)
+            logger.warning(warning)
         total = sum(len(split) for split in dataset.splits.values())
         if request.progress is not None:
             request.progress(total, total)
@@ -118,4 +121,4 @@ def _write(path: Path, dataset: Dataset, warning: str | None) -> None:
     except OSError as exc:
         if tmp_name and os.path.exists(tmp_name):
             os.unlink(tmp_name)
-        warnings.warn(f"Could not write the dataset cache in {path.parent}: {exc.strerror or exc}.", stacklevel=3)
+        logger.warning(f"Could not write the dataset cache in {path.parent}: {exc.strerror or exc}.")

@@ -6,15 +6,15 @@ straight into the shared output array, so nothing is pickled or copied between w
 
 from __future__ import annotations
 
+import logging
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
 
-from emokit.data.sources import Source
+from emokit.data.sources import Source, UnsafeArchiveError
 from emokit.errors import EmokitError
 from emokit.preprocess import decode_image, to_model_input
 
@@ -22,6 +22,12 @@ from emokit.preprocess import decode_image, to_model_input
 MAX_BAD_FRACTION = 0.05
 #: Images per task: big enough that scheduling costs little, small enough for smooth progress.
 _CHUNK = 512
+#: Skipped files named in the warning; the rest are counted.
+_NAMED_IN_WARNING = 3
+
+#: Where loading reports what it skipped: a logger, so the message is one plain line (Python's
+#: warnings would add a line of emokit's source) and an application can route it where it likes.
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,10 +41,13 @@ class Decoded:
     problems: list[str]
 
     def warning(self, display: str, total: int) -> str | None:
-        """The one-line warning about skipped files, or ``None`` when none were."""
+        """The one-line warning naming the skipped files (the first few), or ``None`` when none were."""
         if not self.problems:
             return None
-        return f"{display}: skipped {len(self.problems)} of {total} images that could not be read; first: {self.problems[0]}"
+        named = "; ".join(problem.rstrip(".") for problem in self.problems[:_NAMED_IN_WARNING])
+        more = len(self.problems) - _NAMED_IN_WARNING
+        return (f"{display}: skipped {len(self.problems)} of {total} images that could not be read: {named}"
+                + (f"; and {more} more." if more > 0 else "."))
 
 
 def decode_many(
@@ -67,6 +76,8 @@ def decode_many(
                 image = decode_image(source.read(names[i]), source.name_of(names[i]))
                 out[i] = to_model_input(image, (height, width), channels)
                 ok[i] = True
+            except UnsafeArchiveError:
+                raise  # a hostile archive is not a few bad files: stop loading
             except EmokitError as exc:
                 bad[i] = str(exc)
         return stop - start, bad
@@ -77,12 +88,16 @@ def decode_many(
         progress(0, total)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="emokit-decode") as pool:
         futures = [pool.submit(work, start, min(start + _CHUNK, total)) for start in range(0, total, _CHUNK)]
-        for future in as_completed(futures):
-            count, bad = future.result()
-            problems.update(bad)
-            done += count
-            if progress is not None:
-                progress(done, total)
+        try:
+            for future in as_completed(futures):
+                count, bad = future.result()
+                problems.update(bad)
+                done += count
+                if progress is not None:
+                    progress(done, total)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # an error or Ctrl-C: decode no further chunks
+            raise
     ordered = [problems[i] for i in sorted(problems)]
     if total and len(ordered) > MAX_BAD_FRACTION * total:
         raise EmokitError(
@@ -95,8 +110,8 @@ def decode_many(
 
 
 def warn_skipped(decoded: Decoded, display: str, total: int) -> str | None:
-    """Warn (Python ``warnings``) about skipped files; returns the message so a cache can repeat it."""
+    """Log the skipped files as one warning line; returns the message so a cache can repeat it."""
     message = decoded.warning(display, total)
     if message:
-        warnings.warn(message, stacklevel=3)
+        logger.warning(message)
     return message

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -23,17 +25,10 @@ REQUIRED_COLUMNS = ("emotion", "pixels")
 _DIGITS_AND_SPACES = re.compile(r"[0-9 \t]*")
 
 
-def looks_like_fer_csv(path: Path) -> bool:
-    """Whether ``path`` is a CSV whose header has ``emotion`` and ``pixels`` columns."""
-    if path.suffix.lower() != ".csv" or not path.is_file():
-        return False
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False
-    names = {h.strip().lower() for h in header}
-    return all(column in names for column in REQUIRED_COLUMNS)
+def check_fer_csv(path: Path) -> None:
+    """Raise :class:`EmokitError` saying why ``path`` is not a FER CSV (unreadable, empty, a column missing)."""
+    with _open(path) as handle:
+        _read_header(csv.reader(handle), str(path))
 
 
 def read_fer_csv(path: Path, num_classes: int) -> dict[str | None, tuple[np.ndarray, np.ndarray]]:
@@ -43,24 +38,9 @@ def read_fer_csv(path: Path, num_classes: int) -> dict[str | None, tuple[np.ndar
     is an :class:`EmokitError` naming the file and row: a CSV with one broken row is a broken file.
     """
     display = str(path)
-    try:
-        handle = open(path, newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise EmokitError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    with handle:
+    with _open(path) as handle:
         reader = csv.reader(handle)
-        try:
-            header = [h.strip().lower() for h in next(reader)]
-        except StopIteration:
-            raise EmokitError(f"{display}: empty file; expected a header 'emotion,pixels,Usage'.") from None
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise EmokitError(f"{display}: not a readable CSV file ({exc}).") from None
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
-            raise EmokitError(
-                f"{display}: missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} "
-                f"(found: {', '.join(header)}); expected 'emotion,pixels,Usage'."
-            )
+        header = _read_header(reader, display)
         i_label, i_pixels = header.index("emotion"), header.index("pixels")
         i_usage = header.index("usage") if "usage" in header else None
         images: dict[str | None, list[np.ndarray]] = {}
@@ -86,6 +66,30 @@ def read_fer_csv(path: Path, num_classes: int) -> dict[str | None, tuple[np.ndar
         split: (np.stack(images[split]).reshape(-1, FER_SIDE, FER_SIDE), np.asarray(labels[split], dtype=np.int64))
         for split in labels
     }
+
+
+def _open(path: Path) -> TextIO:
+    try:
+        return open(path, newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise EmokitError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+
+
+def _read_header(reader: Iterator[list[str]], display: str) -> list[str]:
+    """The header's column names, lower case; an empty file or a missing column is an :class:`EmokitError`."""
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise EmokitError(f"{display}: empty file; expected a header 'emotion,pixels,Usage'.") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise EmokitError(f"{display}: not a readable CSV file ({exc}).") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise EmokitError(
+            f"{display}: missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} "
+            f"(found: {', '.join(header)}); expected 'emotion,pixels,Usage'."
+        )
+    return header
 
 
 def _parse_label(text: str, num_classes: int, display: str, row_no: int) -> int:

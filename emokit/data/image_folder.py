@@ -4,29 +4,48 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emokit.data.image_layout import load_image_layout, read_layout
+from emokit.data import DatasetRejected
+from emokit.data.image_layout import closest, layout_to_open, load_image_layout
+from emokit.data.layout import Layout
 from emokit.errors import EmokitError
 from emokit.records import DataRequest, Dataset
 
 NAME = "image_folder"
 
 
-def sorted_class_map(folders: list[str], display: str) -> tuple[tuple[str, ...], dict[str, int]]:
-    """Class names = folder names sorted alphabetically; at least two are needed to classify."""
-    names = tuple(sorted(folders))
+def sorted_class_map(layout: Layout, display: str) -> tuple[tuple[str, ...], dict[str, int]]:
+    """Class names = folder names sorted alphabetically; at least two are needed to classify.
+
+    A class folder in ``val`` or ``test`` that ``train`` lacks is an error: it would add a class the
+    model never learns (usually a misspelt folder), shifting every label after it.
+    """
+    names = tuple(layout.class_folders)
     if len(names) < 2:
         raise EmokitError(f"{display}: found {len(names)} class folder ({', '.join(names)}); at least 2 are needed.")
+    learnt = layout.splits.get("train")
+    if learnt is not None:
+        for split in ("val", "test"):
+            for folder in layout.splits.get(split, {}):
+                if folder not in learnt:
+                    meant = closest(folder, learnt)
+                    raise EmokitError(f"{display}: class folder '{layout.folder(split, folder)}' is not in train "
+                                      f"({', '.join(sorted(learnt))})" + (f"; did you mean '{meant}'?" if meant else "."))
     return names, {name: i for i, name in enumerate(names)}
 
 
 def can_open_image_folder(path: Path) -> bool:
-    """A folder or zip with at least two class folders of images (split folders optional)."""
-    if not (path.is_dir() or path.suffix.lower() == ".zip"):
+    """A folder or zip with at least two class folders of images (split folders optional).
+
+    Raises :class:`DatasetRejected` with the reason for a folder or zip that does not fit.
+    """
+    layout = layout_to_open(path)
+    if layout is None:
         return False
     try:
-        return len(read_layout(path).class_folders) >= 2
-    except EmokitError:
-        return False
+        sorted_class_map(layout, str(path))
+    except EmokitError as exc:
+        raise DatasetRejected(str(exc)) from None
+    return True
 
 
 def load_image_folder(request: DataRequest) -> Dataset:

@@ -6,11 +6,13 @@ folder names become class indices, which the caller passes as ``class_map``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
+from emokit.data import DatasetRejected
 from emokit.data.assemble import assemble_splits
 from emokit.data.cache import cached_load
 from emokit.data.decode import decode_many, warn_skipped
@@ -20,8 +22,9 @@ from emokit.data.sources import open_source
 from emokit.errors import EmokitError
 from emokit.records import DataRequest, Dataset
 
-#: (class folder names, display) -> (class names in label order, folder name -> label).
-ClassMap = Callable[[list[str], str], tuple[tuple[str, ...], dict[str, int]]]
+#: (layout, display) -> (class names in label order, class folder name -> label); raises
+#: :class:`EmokitError` for class folders that do not fit the dataset.
+ClassMap = Callable[[Layout, str], tuple[tuple[str, ...], dict[str, int]]]
 
 
 def read_layout(path: Path) -> Layout:
@@ -29,6 +32,25 @@ def read_layout(path: Path) -> Layout:
     with open_source(path) as source:
         files, folders = source.listing()
         return scan_layout(files, folders, source.display)
+
+
+def layout_to_open(path: Path) -> Layout | None:
+    """For a ``can_open``: the layout of a folder or ``.zip``, ``None`` for any other path.
+
+    A folder or zip whose layout is wrong raises :class:`DatasetRejected` with the reason.
+    """
+    if not (path.is_dir() or (path.is_file() and path.suffix.lower() == ".zip")):
+        return None
+    try:
+        return read_layout(path)
+    except EmokitError as exc:
+        raise DatasetRejected(str(exc)) from None
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The one of ``known`` a misspelt folder name most likely meant (for a "did you mean"), if any is close."""
+    close = difflib.get_close_matches(name.lower(), list(known), n=1)
+    return close[0] if close else None
 
 
 def load_image_layout(request: DataRequest, loader: str, class_map: ClassMap) -> Dataset:
@@ -42,7 +64,7 @@ def load_image_layout(request: DataRequest, loader: str, class_map: ClassMap) ->
         with open_source(path) as source:
             files, folders = source.listing()
             layout = scan_layout(files, folders, source.display)
-            class_names, label_of = class_map(layout.class_folders, source.display)
+            class_names, label_of = class_map(layout, source.display)
             names: list[str] = []
             labels: list[int] = []
             split_of: list[str | None] = []
@@ -59,7 +81,7 @@ def load_image_layout(request: DataRequest, loader: str, class_map: ClassMap) ->
         for split in layout.splits:
             rows = np.flatnonzero(split_array == split) if split is not None else np.arange(len(label_array))
             given[split] = (decoded.images[rows], label_array[rows])
-        splits = assemble_splits(given, request.val_fraction, request.seed, carve_test=True, display=str(path))
+        splits = assemble_splits(given, request.val_fraction, request.seed, carve_test=True)
         dataset = Dataset(
             name=loader,
             class_names=class_names,

@@ -42,11 +42,18 @@ class Layout:
     splits: Mapping[str | None, Mapping[str, list[str]]]
     #: Non-image files that were ignored.
     ignored: int
+    #: split -> the relative path its class folders are in, with a trailing ``/`` (``""`` at the top),
+    #: so messages name a class folder as the user sees it (``archive/train/hapy``).
+    prefixes: Mapping[str | None, str]
 
     @property
     def class_folders(self) -> list[str]:
         """Every class folder name in any split, sorted."""
         return sorted({name for classes in self.splits.values() for name in classes})
+
+    def folder(self, split: str | None, name: str) -> str:
+        """A class folder's relative path as the user sees it, e.g. ``train/happy``."""
+        return self.prefixes[split] + name
 
 
 def is_image_name(name: str) -> bool:
@@ -56,6 +63,9 @@ def is_image_name(name: str) -> bool:
 
 def scan_layout(files: list[str], folders: list[str], display: str) -> Layout:
     """Group ``files`` (relative POSIX paths) into splits and class folders.
+
+    Split folders may leave out ``train``: a ``test/`` folder alone is another dataset's test split,
+    which can be evaluated on (training refuses a dataset without training images).
 
     Raises :class:`EmokitError` naming ``display`` for a source with no class folders, with split
     folders mixed with other folders, with two folders for one split, or with an empty class folder.
@@ -74,6 +84,7 @@ def scan_layout(files: list[str], folders: list[str], display: str) -> Layout:
     under_root = [f[len(root):] for f in files if f.startswith(root)]
     ignored = 0
     splits: dict[str | None, dict[str, list[str]]] = {}
+    prefixes: dict[str | None, str] = {}
     if split_children:
         loose, by_split = _bucket(under_root)
         _check_loose(loose, root, display)
@@ -84,13 +95,12 @@ def scan_layout(files: list[str], folders: list[str], display: str) -> Layout:
                 raise EmokitError(f"{display}: two folders for the '{split}' split; keep one of them.")
             prefix = root + child + "/"
             classes, skipped = _class_files(by_split.get(child, []), _subfolders(folders, prefix), prefix, display)
-            splits[split] = classes
+            splits[split], prefixes[split] = classes, prefix
             ignored += skipped
-        if "train" not in splits:
-            raise EmokitError(f"{display}: has {', '.join(split_children)} but no train folder.")
     else:
         splits[None], ignored = _class_files(under_root, children, root, display)
-    return Layout(splits, ignored)
+        prefixes[None] = root
+    return Layout(splits, ignored, prefixes)
 
 
 def _find_root(files: list[str], folders: list[str]) -> str:

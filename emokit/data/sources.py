@@ -11,10 +11,31 @@ import zipfile
 from pathlib import Path
 from types import TracebackType
 
+from rich.filesize import decimal as readable_size
+
 from emokit.errors import EmokitError
 
 #: File name parts that are never data: macOS resource forks and hidden files.
 _JUNK_FOLDERS = frozenset({"__MACOSX", ".git", ".ipynb_checkpoints"})
+
+#: The most one archive member may expand to: far above any face photo, and small enough that the
+#: decoding threads (up to 8) reading at once cannot exhaust memory.
+MAX_MEMBER_BYTES = 32_000_000
+#: Above this size a member may expand at most :data:`MAX_EXPANSION` times: images barely compress,
+#: while a zip bomb is zeros that deflate about 1000:1.
+EXPANSION_CHECKED_ABOVE = 1_000_000
+MAX_EXPANSION = 100
+#: The compression methods read. zipfile inflates a bzip2 or LZMA member's whole input at once and
+#: only then cuts it to the declared size, so a lying header could not bound the memory they take.
+_BOUNDED_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+_METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
+
+
+class UnsafeArchiveError(EmokitError):
+    """An archive member that emokit refuses to expand (a zip bomb, or a method it cannot bound).
+
+    Unlike an unreadable image, which is skipped, this stops loading: the archive is hostile or broken.
+    """
 
 
 def is_junk(relative: str) -> bool:
@@ -94,11 +115,37 @@ class ZipSource:
         return sorted(files), sorted(folders)
 
     def read(self, name: str) -> bytes:
-        """The bytes of one member; a damaged member is an :class:`EmokitError` naming it."""
+        """The bytes of one member; a damaged member is an :class:`EmokitError` naming it.
+
+        The declared size, expansion and method are checked before anything is inflated
+        (:class:`UnsafeArchiveError`), and no more than the declared size is ever inflated.
+        """
+        info = self._members[name]
+        self._check_member(info)
         try:
-            return self._zip.read(self._members[name])
+            with self._zip.open(info) as member:
+                # A bounded read: read() with no size inflates all the compressed input it holds
+                # and only then cuts it to the declared size, so a header that understates a bomb's
+                # size would still fill memory. With a size, zipfile inflates in steps of at most that.
+                return member.read(info.file_size)
         except Exception as exc:  # zlib.error, BadZipFile (CRC), OSError
             raise EmokitError(f"{self.name_of(name)}: cannot be read from the archive ({exc}).") from None
+
+    def _check_member(self, info: zipfile.ZipInfo) -> None:
+        """Refuse, before reading, a member too large, expanding like a bomb, or compressed with an unbounded method."""
+        where = self.name_of(info.filename)
+        if info.compress_type not in _BOUNDED_METHODS:
+            method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+            raise UnsafeArchiveError(f"{where}: compressed with {method}; emokit reads only stored or deflated "
+                                     "members (re-create the zip with standard compression).")
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise UnsafeArchiveError(f"{where}: declares {readable_size(info.file_size)} uncompressed, more than the "
+                                     f"{readable_size(MAX_MEMBER_BYTES)} one image may take (a zip bomb?); refusing to read it.")
+        expansion = info.file_size / max(info.compress_size, 1)
+        if info.file_size > EXPANSION_CHECKED_ABOVE and expansion > MAX_EXPANSION:
+            raise UnsafeArchiveError(f"{where}: expands {expansion:,.0f} times ({readable_size(info.compress_size)} "
+                                     f"to {readable_size(info.file_size)}), like a zip bomb and unlike any image; "
+                                     "refusing to read it.")
 
     def name_of(self, name: str) -> str:
         """How one member is named in messages: ``archive.zip:folder/file.jpg``."""
