@@ -13,7 +13,7 @@ CASES = [
     (["train", "--aug", "zoom=factor=big"], "Augmentation 'zoom' option 'factor': 'big' is not a valid float."),
     (["train", "--backend", "tensorflw"], "Unknown backend 'tensorflw'. Did you mean 'tensorflow'?"),
     (["train", "--epochs", "0"], "--epochs must be at least 1, got 0."),
-    (["train", "--lr", "-1"], "--lr must be positive, got -1.0."),
+    (["train", "--lr", "-1"], "--lr must be a positive finite number, got -1.0."),
     (["train", "--batch-size", "0"], "--batch-size must be at least 1, got 0."),
     (["train", "--label-smoothing", "1.5"], "--label-smoothing must be in [0, 1), got 1.5."),
     (["train", "--optimizer", "adamm"], "Unknown optimizer 'adamm'. Available: adam, adamw, sgd, rmsprop."),

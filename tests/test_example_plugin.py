@@ -113,5 +113,7 @@ def test_trains_one_epoch_with_the_example_architecture_and_augmentation(install
     assert config["augmentations"] == [["gamma", {"max_gamma": 1.8}]]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["epochs_run"] == 1 and metrics["dataset"] == "synthetic"
-    metadata = (run_dir / "metadata.json").read_text()
-    assert "emokit-example-plugin:example" in metadata, "the run records which package provided the plugins"
+    plugins = json.loads((run_dir / "metadata.json").read_text())["plugins"]
+    # the run records which plugin, package and version provided the architecture and each augmentation
+    assert plugins["architecture"] == {"plugin": "example", "package": "emokit-example-plugin", "version": "0.1.0"}
+    assert plugins["augmentation:gamma"]["package"] == "emokit-example-plugin"

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from emokit.cli.common import console, registry_with_warnings
+from emokit.errors import EmokitError
 from emokit.options import parse_options
-from emokit.runs import find_run
+from emokit.runs import Run, find_run, runs_root
 from emokit.training.config import TrainConfig
 
 #: The built-in synthetic set is a smoke test that should finish in minutes on a laptop.
 SYNTHETIC_EPOCHS = 5
 
 
+#: The flags ``--resume`` takes: the run keeps every other setting it was started with.
+RESUME_FLAGS = {"epochs": "--epochs", "patience": "--patience", "out": "--out"}
+
+
 def train_command(
+    ctx: typer.Context,
     arch: str = typer.Option("small_cnn", "--arch", help="Architecture (see `emokit plugins`)."),
     data: Optional[str] = typer.Option(None, "--data", help="Dataset file or folder (FER-2013 zip/CSV/folder, image folder). Default: built-in synthetic faces."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Dataset plugin to read --data with (default: picked from the path)."),
@@ -40,28 +47,58 @@ def train_command(
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue an interrupted run (path or name)."),
 ) -> None:
     """Train a CNN and write a run: config, spec, weights, history, metrics, plots."""
-    from emokit.training.trainer import parse_augmentations, train  # noqa: PLC0415 - keeps `--help` fast
+    from emokit.training.interrupts import stop_signals  # noqa: PLC0415 - small: keeps `--help` fast
 
-    registry = registry_with_warnings()
-    if resume:
-        run = find_run(resume, out)
-        config = TrainConfig.from_dict(run.config())
-        result = train(config, registry, resume=run, console=console)
-    else:
-        record = registry.get("architecture", arch)
-        config = TrainConfig(
-            arch=arch, arch_options=parse_options(sets, record.options, f"Architecture '{arch}'"), data=data,
-            dataset=dataset, backend=backend, augmentations=parse_augmentations(registry, aug),
-            epochs=epochs if epochs is not None else (30 if (data or dataset) else SYNTHETIC_EPOCHS),
-            batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule, label_smoothing=label_smoothing,
-            precision=precision, patience=patience, class_weights=class_weights, seed=seed, val_fraction=val_fraction,
-            image_size=image_size, channels=channels,
-        )
-        result = train(config, registry, root=out, console=console)
+    # From the very first line: a Ctrl-C or SIGTERM while plugins load, data decodes or the backend
+    # traces the graph stops promptly too (and a second one at once).
+    with stop_signals(process_ends=True) as stops:
+        try:
+            from emokit.training.trainer import parse_augmentations, train  # noqa: PLC0415 - keeps `--help` fast
+
+            if resume:
+                run = find_run(resume, out)
+                refused = [param.opts[0] for param in ctx.command.params
+                           if param.name not in {"resume", *RESUME_FLAGS} and _given(ctx, param.name)]
+                if refused:
+                    raise EmokitError(f"--resume continues run '{run.name}' with its own settings; it cannot change "
+                                      f"{', '.join(refused)}. With --resume only {', '.join(RESUME_FLAGS.values())} apply.")
+                registry = registry_with_warnings()
+                changes = {"epochs": epochs, "patience": patience if _given(ctx, "patience") else None}
+                config = TrainConfig.from_dict({**run.config(), **{k: v for k, v in changes.items() if v is not None}})
+                result = train(config, registry, resume=run, console=console, stops=stops)
+            else:
+                registry = registry_with_warnings()
+                record = registry.get("architecture", arch)
+                config = TrainConfig(
+                    arch=arch, arch_options=parse_options(sets, record.options, f"Architecture '{arch}'"), data=data,
+                    dataset=dataset, backend=backend, augmentations=parse_augmentations(registry, aug),
+                    epochs=epochs if epochs is not None else (30 if (data or dataset) else SYNTHETIC_EPOCHS),
+                    batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule, label_smoothing=label_smoothing,
+                    precision=precision, patience=patience, class_weights=class_weights, seed=seed, val_fraction=val_fraction,
+                    image_size=image_size, channels=channels,
+                )
+                result = train(config, registry, root=out, console=console, stops=stops)
+        except KeyboardInterrupt:  # before train() took charge (imports, plugins): nothing was written yet
+            raise EmokitError("Training interrupted before it started; no run was written.") from None
     from emokit.cli.tables import metrics_table  # noqa: PLC0415
 
     console.print(metrics_table(result))
     console.print(f"Run written to [bold]{result.path}[/]")
+    console.print(next_steps(result), highlight=False, soft_wrap=True)
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user typed the flag (not merely its default)."""
+    source = ctx.get_parameter_source(name)
+    # By name: Typer may bring its own copy of click, whose enum is not ``click.core.ParameterSource``.
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def next_steps(run: Run) -> str:
+    """What to do with a finished run: the exact commands, with its name (its path when outside the runs folder)."""
+    ref = run.name if run.path.parent.resolve() == runs_root(None).resolve() else str(run.path)
+    ref = shlex.quote(ref)
+    return f"Next:\n  emokit evaluate {ref}\n  emokit predict {ref} photo.jpg\n  emokit demo {ref}"
 
 
 def register(app: typer.Typer) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import importlib.metadata
+import math
 import os
 import platform
-import signal
+import socket
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +17,26 @@ import numpy as np
 from rich.console import Console
 
 import emokit
-from emokit.atomic import write_json, write_text
+from emokit.artefacts import load_weights, verify_artefact
+from emokit.atomic import remove_stale_temps, write_json, write_text
 from emokit.backend import activate, check_precision, cpu_has_bfloat16, environment_for, resolve_backend
 from emokit.builder import PRECISIONS, build_model
 from emokit.data import open_dataset
-from emokit.errors import EmokitError
+from emokit.errors import EmokitError, PluginError
 from emokit.evaluation import evaluate_splits
-from emokit.options import parse_named, parse_options
+from emokit.options import check_options, parse_named, parse_options
 from emokit.plots import plot_curves
 from emokit.predictor import probabilities
 from emokit.records import BackendRecord, DataRequest, Dataset
 from emokit.registry import Registry
-from emokit.runs import Run, runs_root
+from emokit.runs import Run, is_synthetic, runs_root
 from emokit.spec import ModelSpec
-from emokit.training.checkpoint import latest_checkpoint, restore_checkpoint
+from emokit.training.callbacks import TrainingDiverged, make_callbacks, progress_display
+from emokit.training.checkpoint import resume_from_checkpoint
 from emokit.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
+from emokit.training.interrupts import StopSignals, stop_signals
+from emokit.training.plugin_faults import plugin_fault, used_records
+from emokit.training.preflight import check_augmentations, check_spec, one_line
 
 SPLITS = ("train", "val", "test")
 
@@ -42,16 +47,14 @@ class TrainingInterrupted(EmokitError):
 
 def validate(config: TrainConfig, registry: Registry) -> None:
     """Check every name and value before any slow work starts; each error names the option."""
-    registry.get("architecture", config.arch)
+    # The same checks as the command line's, so configs built in Python and resumed ones are held to them too.
+    check_options(config.arch_options, registry.get("architecture", config.arch).options, f"Architecture '{config.arch}'")
     for name, options in config.augmentations:
-        record = registry.get("augmentation", name)
-        unknown = set(options) - set(record.options)
-        if unknown:
-            raise EmokitError(f"Augmentation '{name}' has no option '{sorted(unknown)[0]}'. Options: {', '.join(sorted(record.options))}.")
+        check_options(options, registry.get("augmentation", name).options, f"Augmentation '{name}'")
     checks = [
         (config.epochs >= 1, f"--epochs must be at least 1, got {config.epochs}."),
         (config.batch_size >= 1, f"--batch-size must be at least 1, got {config.batch_size}."),
-        (config.lr > 0, f"--lr must be positive, got {config.lr}."),
+        (math.isfinite(config.lr) and config.lr > 0, f"--lr must be a positive finite number, got {config.lr}."),
         (0 <= config.label_smoothing < 1, f"--label-smoothing must be in [0, 1), got {config.label_smoothing}."),
         (config.patience >= 1, f"--patience must be at least 1, got {config.patience}."),
         (0 < config.val_fraction < 1, f"--val-fraction must be between 0 and 1, got {config.val_fraction}."),
@@ -106,22 +109,6 @@ def _fit_arguments(backend: BackendRecord, train: tuple[np.ndarray, np.ndarray],
             "validation_data": backend.fit_data(*val, batch_size, False, seed)}
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while training, so both keep the last checkpoint."""
-    def handler(signum, frame):  # noqa: ANN001
-        raise KeyboardInterrupt
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def new_run_dir(config: TrainConfig, root: Path, backend: str) -> Run:
     """A fresh, uniquely named run directory: ``<time>-<arch>-<backend>``."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -150,14 +137,88 @@ def _load_data(config: TrainConfig, registry: Registry, console: Console) -> Dat
         return open_dataset(registry, config.data, request, config.dataset)
 
 
+class _RunState:
+    """Where a training stands (its run once created, the phase, the checkpoint state) and how to say it.
+
+    The interrupt messages and ``status.json`` follow from it, whether the stop came in order
+    (``KeyboardInterrupt`` in the main thread) or at once from the signal watcher.
+    """
+
+    def __init__(self, resume: Run | None) -> None:
+        self.run = resume
+        self.resumed = resume is not None
+        self.phase = "setup"  # setup -> training -> evaluation
+        self.state: dict[str, Any] = {"epoch": 0}
+
+    def mark(self, name: str, **extra: Any) -> None:
+        """Write ``status.json``: the state name, the epoch reached and, while running, who runs it."""
+        if self.run is None:
+            return
+        status: dict[str, Any] = {"state": name, "epoch": self.state["epoch"], **extra,
+                                  "updated": dt.datetime.now().isoformat(timespec="seconds")}
+        if name == "running":
+            status.update(pid=os.getpid(), host=socket.gethostname())
+        write_json(self.run.status_file, status)
+
+    def interrupted(self) -> str:
+        """Mark the run interrupted (when it exists) and say what was kept and what to do next."""
+        if self.run is None:
+            return "Training interrupted before it started; no run was written."
+        resume = f"emokit train --resume {self.run.path}"
+        epoch = self.state["epoch"]
+        if self.phase == "setup" and self.resumed:
+            return f"Interrupted before training restarted; run {self.run.name} is unchanged. Resume with: {resume}"
+        self.mark("interrupted", phase=self.phase)
+        if self.phase == "evaluation":
+            return (f"Interrupted during the final evaluation; the trained weights (epoch {epoch}) are kept. "
+                    f"Finish the run with: {resume} (it only evaluates)")
+        if epoch == 0:
+            return (f"Training interrupted during epoch 1, before the first checkpoint: there is nothing to resume from. "
+                    f"Restart the run with: {resume} (it starts again from epoch 1)")
+        return f"Training interrupted after epoch {epoch}; its checkpoint is kept. Resume with: {resume}"
+
+    def failed(self, reason: str) -> None:
+        self.mark("failed", phase=self.phase, reason=reason)
+
+
 def train(config: TrainConfig, registry: Registry, root: Path | None = None, resume: Run | None = None,
-          console: Console | None = None) -> Run:
-    """Run a whole training (or resume one) and write everything into the run directory. Returns the run."""
+          console: Console | None = None, stops: StopSignals | None = None) -> Run:
+    """Run a whole training (or resume one) and write everything into the run directory. Returns the run.
+
+    Ctrl-C and SIGTERM are handled from the first line (``stops``: the command's handlers, installed
+    at its start; without them they are installed here): the first stops promptly keeping the last
+    checkpoint, a second at once. The run folder is created only once the plugins, data and model
+    are ready; from then on any failure marks the run ``failed`` with its reason.
+    """
+    if stops is None:
+        with stop_signals() as own:
+            return train(config, registry, root, resume, console, own)
     console = console or Console()
+    tracker = _RunState(resume)
+    stops.before_exit = lambda: f"Stopped at once. {tracker.interrupted()}"
+    try:
+        return _train(config, registry, root, console, tracker)
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(tracker.interrupted()) from None
+
+
+def _train(config: TrainConfig, registry: Registry, root: Path | None, console: Console, tracker: _RunState) -> Run:
     validate(config, registry)
     backend = resolve_backend(registry, config.backend)
     config = TrainConfig.from_dict({**config.to_dict(), "backend": backend.name})
+    resume = tracker.run
+    if resume is not None:
+        _check_resumable(resume)
     timings: dict[str, float] = dict(resume.metadata().get("timings", {})) if resume else {}
+
+    # The plugins' own checks before the data: a spec that shrinks the image to nothing or an
+    # augmentation whose build raises is named at once, not after a minute of loading.
+    placeholder_spec = check_spec(config, registry)
+    check_precision(backend, placeholder_spec, config.precision)
+    if config.precision != "float32" and cpu_has_bfloat16() is False:
+        console.print("[yellow]This CPU has no AVX-512 BF16 or AMX: bfloat16 is emulated and trains slower than float32.[/]")
+    keras = activate(backend, placeholder_spec)  # the environment depends on the layers, not on the class names
+    check_augmentations(config, registry, keras)
 
     started = time.perf_counter()
     dataset = _load_data(config, registry, console)
@@ -165,24 +226,10 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
     for split in ("train", "val"):
         if split not in dataset.splits or len(dataset.splits[split]) == 0:
             raise EmokitError(f"Dataset '{dataset.name}' ({dataset.source}) has no '{split}' images to train with.")
-    label = "synthetic data (procedurally drawn faces, not FER-2013)" if dataset.name == "synthetic" else dataset.source
-    console.print(f"Data: [bold]{dataset.name}[/] from {label}: " + ", ".join(
+    console.print(f"Data: {describe_dataset(dataset)}: " + ", ".join(
         f"{s} {len(d):,}" for s, d in dataset.splits.items()) + (f" ({dataset.skipped} unreadable skipped)" if dataset.skipped else ""))
 
     spec = spec_for_options(registry, config, dataset.class_names)
-    check_precision(backend, spec, config.precision)
-    if config.precision != "float32" and cpu_has_bfloat16() is False:
-        console.print("[yellow]This CPU has no AVX-512 BF16 or AMX: bfloat16 is emulated and trains slower than float32.[/]")
-    keras = activate(backend, spec)  # after the spec: some models need a backend setting (a kernel cap)
-
-    run = resume or new_run_dir(config, runs_root(root), backend.name)
-    if resume is None:
-        write_json(run.config_file, config.to_dict())
-        write_text(run.spec_file, spec.to_json())
-    state = latest_checkpoint(run) if resume else None
-    if resume is not None and state is None:
-        console.print("[yellow]No checkpoint in this run yet: starting it from epoch 1.[/]")
-
     keras.utils.set_random_seed(config.seed)
     core = build_model(spec, keras, config.precision, backend.training_layer)
     train_model = _with_augmentations(keras, registry, core, config)
@@ -196,46 +243,79 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
         **dict(backend.compile_options),
     )
     optimizer.build(train_model.trainable_variables)
-    if state:
-        restore_checkpoint(state, core, optimizer)
-        console.print(f"Resuming [bold]{run.name}[/] after epoch {state['epoch']} (best val accuracy {state['best_val_accuracy']:.3f}).")
+
+    # Everything is ready: only now does the run folder appear (a failed setup leaves no orphan run).
+    run = resume or new_run_dir(config, runs_root(root), backend.name)
+    tracker.run = run
+    try:
+        return _fit_and_evaluate(config, registry, run, console, tracker, keras, backend, dataset, spec,
+                                 core, train_model, optimizer, steps, timings, started)
+    except KeyboardInterrupt:
+        raise
+    except TrainingDiverged as exc:
+        tracker.failed(str(exc))
+        raise
+    except Exception as exc:
+        reason = plugin_fault(exc, registry, used_records(config))
+        tracker.failed(reason or one_line(exc))
+        if reason is not None:
+            raise PluginError(reason) from None
+        raise
+
+
+def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console: Console, tracker: _RunState,
+                      keras: Any, backend: BackendRecord, dataset: Dataset, spec: ModelSpec, core: Any,
+                      train_model: Any, optimizer: Any, steps: int, timings: dict[str, float], started: float) -> Run:
+    """The run's part of a training: restore, fit, evaluate, each recorded in the run as it happens."""
+    if tracker.resumed:
+        state = resume_from_checkpoint(run, core, optimizer, lambda line: console.print(f"[yellow]{line}[/]", highlight=False))
+        if state is None:
+            console.print("[yellow]No checkpoint in this run yet: starting it from epoch 1.[/]")
+        else:
+            state.pop("dir")
+            _apply_resume_settings(state, config)
+            console.print(f"Resuming [bold]{run.name}[/] after epoch {state['epoch']} (best val accuracy {state['best_val_accuracy']:.3f}).")
+    else:
+        state = None
+    write_json(run.config_file, config.to_dict())  # on resume too: --epochs and --patience may have changed
+    write_text(run.spec_file, spec.to_json())
     state = state or {"epoch": 0, "best_val_accuracy": -1.0, "best_epoch": 0, "history": {}, "stopped_early": False}
-    write_json(run.status_file, {"state": "running", "epoch": state["epoch"]})
+    tracker.state = state
+    tracker.phase = "training"
+    tracker.mark("running")
     _write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
 
-    from emokit.training.callbacks import make_callbacks  # noqa: PLC0415
-
     num_classes = len(dataset.class_names)
+    train_split, val_split = dataset.splits["train"], dataset.splits["val"]
     x_train = train_split.images.astype(np.float32)
     y_train = np.eye(num_classes, dtype=np.float32)[train_split.labels]
     x_val = val_split.images.astype(np.float32)
     y_val = np.eye(num_classes, dtype=np.float32)[val_split.labels]
-    callbacks = make_callbacks(keras, run, core, epochs=config.epochs, steps=steps, patience=config.patience,
-                               state=state, console=console, schedule=config.schedule)
     fit_started = time.perf_counter()
     try:
-        with _sigterm_as_interrupt():
-            if state["epoch"] < config.epochs and not state.get("stopped_early"):
+        if state["epoch"] < config.epochs and not state.get("stopped_early"):
+            # The bars are a context: whatever ends the fit (Ctrl-C, a crash), their line is finished first.
+            with progress_display(console) as bars:
+                callbacks = make_callbacks(keras, run, core, epochs=config.epochs, steps=steps, patience=config.patience,
+                                           seed=config.seed, state=state, console=console, progress=bars,
+                                           schedule=config.schedule)
                 train_model.fit(
                     **_fit_arguments(backend, (x_train, y_train), (x_val, y_val), config.batch_size, config.seed),
                     epochs=config.epochs, initial_epoch=state["epoch"], verbose=0, callbacks=callbacks,
                     class_weight=_class_weights(train_split.labels, num_classes) if config.class_weights else None,
                 )
-    except KeyboardInterrupt:
+    finally:
         timings["train_s"] = timings.get("train_s", 0.0) + time.perf_counter() - fit_started
+        timings["epochs_run"] = state["epoch"]
         _write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
-        write_json(run.status_file, {"state": "interrupted", "epoch": state["epoch"]})
-        raise TrainingInterrupted(
-            f"Training interrupted after epoch {state['epoch']}; the checkpoint is kept. Resume with: emokit train --resume {run.path}"
-        ) from None
-    timings["train_s"] = timings.get("train_s", 0.0) + time.perf_counter() - fit_started
-    timings["epochs_run"] = state["epoch"]
 
     # The best epoch's weights (early stopping's "best") in a float32 model: the one `emokit evaluate`,
     # predict and the demo build, so the run's metrics are theirs whatever precision trained it.
+    tracker.phase = "evaluation"
     final = core if config.precision == "float32" else build_model(spec, keras)
     if run.weights_file.exists():
-        final.load_weights(run.weights_file)
+        verify_artefact(run, run.weights_file)  # the final evaluation refuses swapped weights too
+        load_weights(final, run.weights_file)
     eval_started = time.perf_counter()
     metrics = evaluate_splits(lambda x: probabilities(final, keras, x), dataset, ("val", "test"), dataset.class_names, run.plots_dir)
     timings["evaluate_s"] = time.perf_counter() - eval_started
@@ -246,8 +326,34 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
     plot_curves({run.name: state["history"]}, run.plots_dir / "curves.png")
     timings["total_s"] = time.perf_counter() - started
     _write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
-    write_json(run.status_file, {"state": "completed", "epoch": state["epoch"]})
+    tracker.mark("completed")
     return run
+
+
+def _check_resumable(run: Run) -> None:
+    """Refuse a run another live process is training; delete the temp files a killed one left behind."""
+    status = run.status()
+    if status.get("state") == "running":
+        raise EmokitError(f"Run '{run.name}' is being trained by process {status.get('pid')} on {status.get('host')}; "
+                          "stop it first (Ctrl-C or kill), then resume.")
+    remove_stale_temps(run.path)
+
+
+def _apply_resume_settings(state: dict[str, Any], config: TrainConfig) -> None:
+    """Fit a restored state to the settings a resume may change: more epochs, another patience."""
+    if config.epochs < state["epoch"]:
+        raise EmokitError(f"--epochs {config.epochs} is fewer than the {state['epoch']} epochs this run has done; "
+                          f"give --epochs {state['epoch']} or more.")
+    # A run stopped early trains on when a larger --patience or --epochs gives it room again.
+    if state.get("stopped_early") and state["epoch"] - state["best_epoch"] < config.patience:
+        state["stopped_early"] = False
+
+
+def describe_dataset(dataset: Dataset) -> str:
+    """The dataset as the ``Data:`` line says it: the built-in synthetic faces, or a dataset and its source."""
+    if is_synthetic(dataset.name):
+        return "the built-in synthetic faces (procedurally drawn, not FER-2013)"
+    return f"{dataset.name} from {dataset.source}"
 
 
 def spec_for_options(registry: Registry, config: TrainConfig, class_names: tuple[str, ...]) -> ModelSpec:
@@ -270,11 +376,21 @@ def _with_augmentations(keras: Any, registry: Registry, core: Any, config: Train
     return keras.Model(inputs, core(x), name=f"{core.name}_train")
 
 
+def _plugin_entry(registry: Registry, kind: str, name: str) -> dict[str, str]:
+    """The plugin that provided a record: its name, its distribution and that distribution's version."""
+    info = registry.provider(kind, name)
+    try:
+        version = importlib.metadata.version(info.package)
+    except (importlib.metadata.PackageNotFoundError, ValueError):  # a plugin added in-process has no distribution
+        version = "?"
+    return {"plugin": info.name, "package": info.package, "version": version}
+
+
 def _write_metadata(run: Run, config: TrainConfig, dataset: Dataset, registry: Registry, backend: BackendRecord,
                     spec: ModelSpec, keras: Any, timings: dict[str, float]) -> None:
     used = [("architecture", config.arch), *(("augmentation", name) for name, _ in config.augmentations)]
-    plugins = {(kind if kind == "architecture" else f"augmentation:{name}"):
-               f"{registry.provider(kind, name).package}:{registry.provider(kind, name).name}" for kind, name in used}
+    plugins = {(kind if kind == "architecture" else f"augmentation:{name}"): _plugin_entry(registry, kind, name)
+               for kind, name in used}
     backend_module = importlib.import_module(backend.module)
     # The settings the backend may apply, as this process has them: a kernel cap changes speed.
     settings = sorted({*environment_for(backend), *environment_for(backend, spec)})
