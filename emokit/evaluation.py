@@ -14,7 +14,7 @@ from emokit.metrics import classification_metrics
 from emokit.plots import plot_confusion
 from emokit.records import DataRequest, Dataset
 from emokit.registry import Registry
-from emokit.runs import Run, find_run
+from emokit.runs import Run, find_run, require_usable
 
 
 def evaluate_splits(
@@ -49,7 +49,7 @@ class EvaluationResult:
     plots: tuple[Path, ...]
 
 
-def evaluate_run(run_ref: str | Path, registry: Registry, *, data: str | None = None, splits: Iterable[str] = ("test",),
+def evaluate_run(run_ref: str | Path | Run, registry: Registry, *, data: str | None = None, splits: Iterable[str] = ("test",),
                  backend: str | None = None, root: Path | None = None, runtime: str = "keras",
                  tta: str = "none") -> EvaluationResult:
     """Load a run on ``backend`` (or its export, see :data:`emokit.predictor.RUNTIMES`), load its dataset (or
@@ -59,28 +59,34 @@ def evaluate_run(run_ref: str | Path, registry: Registry, *, data: str | None = 
     its mirror image (``flip``) or ten crops (``ten-crop``). Results are labelled with the mode
     (``tensorflow+ten-crop``) so they are never mistaken for single-pass figures.
     """
+    from emokit.backend import resolve_backend  # noqa: PLC0415
     from emokit.data import open_dataset  # noqa: PLC0415
-    from emokit.predictor import open_predictor  # noqa: PLC0415
+    from emokit.predictor import check_runtime, open_predictor  # noqa: PLC0415
     from emokit.training.config import TrainConfig  # noqa: PLC0415
     from emokit.tta import check_tta, with_tta  # noqa: PLC0415
 
-    run = find_run(run_ref, root)
+    # Everything that needs no model is checked first: loading one takes seconds.
+    run = require_usable(run_ref if isinstance(run_ref, Run) else find_run(run_ref, root))
     config = TrainConfig.from_dict(run.config())
     splits = tuple(splits)
     for split in splits:
         if split not in ("train", "val", "test"):
             raise EmokitError(f"Unknown split '{split}'. Available: train, val, test.")
     check_tta(tta)
-    predictor = with_tta(open_predictor(run, registry, backend, runtime), tta)
+    check_runtime(runtime)
+    if backend is not None:
+        resolve_backend(registry, backend)
+    spec = run.spec()
     source = data if data is not None else config.data
-    request = DataRequest(source=Path(source) if source else None, image_size=predictor.input_size,
-                          channels=predictor.channels, val_fraction=config.val_fraction, seed=config.seed)
+    request = DataRequest(source=Path(source) if source else None, image_size=(spec.input_shape[0], spec.input_shape[1]),
+                          channels=spec.input_shape[2], val_fraction=config.val_fraction, seed=config.seed)
     dataset = open_dataset(registry, source, request, config.dataset if data is None else None)
-    if tuple(dataset.class_names) != tuple(predictor.class_names):
-        raise EmokitError(f"Dataset classes {list(dataset.class_names)} differ from the run's {list(predictor.class_names)}.")
+    if tuple(dataset.class_names) != tuple(spec.class_names):
+        raise EmokitError(f"Dataset classes {list(dataset.class_names)} differ from the run's {list(spec.class_names)}.")
     missing = [s for s in splits if s not in dataset.splits]
     if missing:
         raise EmokitError(f"Dataset '{dataset.name}' has no '{missing[0]}' split. It has: {', '.join(dataset.splits)}.")
+    predictor = with_tta(open_predictor(run, registry, backend, runtime), tta)
     plots_dir = run.path / "evaluations" / predictor.label
     metrics = evaluate_splits(predictor.probabilities, dataset, splits, predictor.class_names, plots_dir)
     plots = tuple(plots_dir / f"confusion_{s}.png" for s in metrics)

@@ -59,7 +59,23 @@ class Run:
         return self.read_json(self.metadata_file)
 
     def status(self) -> dict[str, Any]:
-        return self.read_json(self.status_file) or {"state": "unknown"}
+        """``status.json``; a "running" run whose process on this host is gone (``kill -9``) reads "stopped (process gone)"."""
+        import socket  # noqa: PLC0415 - only this method needs it
+
+        status = self.read_json(self.status_file) or {"state": "unknown"}
+        pid = status.get("pid")
+        if status.get("state") != "running" or not isinstance(pid, int) or status.get("host") != socket.gethostname():
+            return status  # an older run without a pid, or another machine's process: cannot be checked from here
+        try:
+            os.kill(pid, 0)  # signal 0 checks that the process exists
+            stat = Path(f"/proc/{pid}/stat")
+            # A killed process its parent has not reaped yet is a zombie: it no longer trains.
+            gone = stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z"
+        except ProcessLookupError:
+            gone = True
+        except (PermissionError, OSError, IndexError):  # another user's live process, or /proc unreadable
+            gone = False
+        return {**status, "state": "stopped (process gone)"} if gone else status
 
     def spec(self) -> ModelSpec:
         if not self.spec_file.exists():
@@ -98,8 +114,33 @@ def unusable_reason(run: Run) -> str | None:
         return "never started (no spec.json)"
     if not run.weights_file.is_file():
         state = run.status().get("state", "unknown")
-        return f"no trained weights yet ({state})"
+        return f"no trained weights yet, {state}"
     return None
+
+
+def require_usable(run: Run) -> Run:
+    """``run`` itself if it can answer; else a one-line error saying why, checked before any model loads."""
+    reason = unusable_reason(run)
+    if reason is not None:
+        raise EmokitError(f"Run '{run.path}' cannot answer: {reason}. `emokit runs` lists the runs and which have weights.")
+    return run
+
+
+def is_synthetic(dataset: str | None) -> bool:
+    """Whether ``dataset`` names emokit's built-in synthetic faces."""
+    from emokit.data.synthetic import NAME  # noqa: PLC0415 - the data module loads OpenCV; listing runs need not
+
+    return dataset == NAME
+
+
+def trained_on(run: Run) -> str | None:
+    """The name of the dataset ``run`` learnt from (``synthetic``, ``fer2013``, ...), or ``None`` if not recorded yet."""
+    return run.metadata().get("dataset") or run.metrics().get("dataset")
+
+
+def trained_on_synthetic(run: Run) -> bool:
+    """Whether ``run`` learnt from the built-in synthetic faces: then its accuracy says nothing about real photos."""
+    return is_synthetic(trained_on(run))
 
 
 def latest_usable_run(root: Path) -> Run:
@@ -119,6 +160,22 @@ def latest_usable_run(root: Path) -> Run:
         skipped.append(f"{run.name}: {reason}")
     raise EmokitError(f"No run in '{root}' has trained weights yet ({'; '.join(skipped[:5])}). "
                       "Wait for a first epoch to finish, or train one: emokit train --arch small_cnn")
+
+
+def skipped_newer_runs(root: Path, chosen: Run) -> list[tuple[Run, str]]:
+    """The runs newer than ``chosen`` that ``latest`` passed over, newest first, each with why it cannot answer."""
+    runs = list_runs(root)
+    newer = runs[runs.index(chosen) + 1:] if chosen in runs else []
+    return [(run, reason) for run in reversed(newer) if (reason := unusable_reason(run)) is not None]
+
+
+def describe_skipped(chosen: Run, skipped: list[tuple[Run, str]], limit: int = 3) -> str | None:
+    """One line telling the user that ``latest`` is ``chosen`` and which newer runs it skipped, and why; ``None`` if none."""
+    if not skipped:
+        return None
+    named = "; ".join(f"{run.name} ({reason})" for run, reason in skipped[:limit])
+    more = f"; and {len(skipped) - limit} more" if len(skipped) > limit else ""
+    return f"Using {chosen.name}, the newest run with trained weights; skipped newer: {named}{more}."
 
 
 def find_run(ref: str | Path, root: Path | None = None) -> Run:

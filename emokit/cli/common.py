@@ -1,10 +1,17 @@
-"""Pieces every command shares: consoles, the registry, option types."""
+"""Pieces every command shares: consoles, the registry, the run a command works on, flag-aware help."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
 from emokit.registry import Registry, build_registry
+from emokit.runs import Run, describe_skipped, find_run, require_usable, runs_root, skipped_newer_runs
 
 #: Tables and progress go to stdout; errors to stderr so ``--json`` output stays clean.
 console = Console()
@@ -15,5 +22,44 @@ def registry_with_warnings() -> Registry:
     """Build the registry and warn (without failing) about plugins that could not be loaded."""
     registry = build_registry()
     for name, reason in registry.failures:
-        console_err.print(f"[yellow]Warning:[/] plugin '{name}' could not be loaded and is skipped: {reason}", highlight=False)
+        # Escaped: reasons quote plugin text ('[...]') that rich would take for markup; one line, never folded.
+        console_err.print(f"[yellow]Warning:[/] plugin '{escape(name)}' is skipped: {escape(reason)}", highlight=False, soft_wrap=True)
     return registry
+
+
+def usable_run(ref: str, root: Path | None) -> Run:
+    """The run ``ref`` names, checked to have trained weights before anything heavy loads.
+
+    For ``latest``, the newer runs it passed over (still training, stopped before a first
+    checkpoint) are named on stderr, so nobody wonders why their newest run was not used.
+    """
+    run = require_usable(find_run(ref, root))
+    if ref == "latest":
+        note = describe_skipped(run, skipped_newer_runs(runs_root(root), run))
+        if note:
+            console_err.print(f"[yellow]Note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+    return run
+
+
+class _FlagsTakeNoValue:
+    """Help that shows a flag (``--json``) without a value placeholder.
+
+    Typer's rich help prints each option's type (``<bool>``) even for flags, which take no value,
+    whereas its plain help leaves flags bare. An empty metavar is what the rich help prints
+    instead of the type, so flags (``--help`` included) get one.
+    """
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class FlagCommand(_FlagsTakeNoValue, TyperCommand):
+    """The command class for every emokit command: ``app.command(NAME, cls=FlagCommand)``."""
+
+
+class FlagGroup(_FlagsTakeNoValue, TyperGroup):
+    """The group class for ``emokit`` and its command groups: ``typer.Typer(cls=FlagGroup)``."""

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from emokit.cli.common import console, console_err
+from emokit.cli.common import FlagCommand, console, console_err
 from emokit.demo.launch import FORGET_AFTER_S
 
 
@@ -40,4 +40,4 @@ def demo_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo_command)
+    app.command("demo", cls=FlagCommand)(demo_command)

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from emokit.anatomy import anatomy
-from emokit.cli.common import console, registry_with_warnings
+from emokit.cli.common import FlagCommand, console, registry_with_warnings
 from emokit.specs import spec_for
 
 
@@ -35,4 +35,4 @@ def describe_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("describe")(describe_command)
+    app.command("describe", cls=FlagCommand)(describe_command)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from emokit.cli.common import console, registry_with_warnings
+from emokit.cli.common import FlagCommand, console, registry_with_warnings, usable_run
 
 
 def evaluate_command(
@@ -24,19 +24,20 @@ def evaluate_command(
     """Evaluate a trained run: accuracy, loss, per-class precision/recall/F1, confusion matrix PNG."""
     from emokit.evaluation import evaluate_run  # noqa: PLC0415
 
-    result = evaluate_run(run, registry_with_warnings(), data=data, splits=split, backend=backend, root=runs,
-                         runtime=runtime, tta=tta)
+    result = evaluate_run(usable_run(run, runs), registry_with_warnings(), data=data, splits=split, backend=backend,
+                          runtime=runtime, tta=tta)
     if json_out:
         print(json.dumps(result.metrics, indent=2))
         return
     from emokit.cli.tables import per_class_table, split_metrics_table  # noqa: PLC0415
 
-    console.print(split_metrics_table(f"{result.run.name} on {result.dataset} ({result.backend})", result.metrics))
+    console.print(split_metrics_table([result.run.name, f"on {result.dataset}, {result.backend}"], result.metrics,
+                                      dataset=result.dataset))
     for name, metrics in result.metrics.items():
-        console.print(per_class_table(name, metrics))
+        console.print(per_class_table(name, metrics, dataset=result.dataset))
     for plot in result.plots:
         console.print(f"Confusion matrix: {plot}")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("evaluate")(evaluate_command)
+    app.command("evaluate", cls=FlagCommand)(evaluate_command)

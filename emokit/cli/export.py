@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from emokit.cli.common import console, registry_with_warnings
+from emokit.cli.common import FlagCommand, console, registry_with_warnings, usable_run
 
 
 def export_command(
@@ -17,9 +17,8 @@ def export_command(
 ) -> None:
     """Export a run's model to LiteRT (RUN/model.tflite); needs TensorFlow to convert, only ai-edge-litert to run."""
     from emokit.export import export_litert  # noqa: PLC0415 - Keras loads only for this command
-    from emokit.runs import find_run  # noqa: PLC0415
 
-    found = find_run(run, runs)
+    found = usable_run(run, runs)
     path = export_litert(found, registry_with_warnings(), quantize=int8)
     console.print(f"Exported {found.name} to {path} ({path.stat().st_size / 1e6:.2f} MB, "
                   f"{'int8 weights' if int8 else 'float32'}). Try it: emokit evaluate {found.path} --runtime litert",
@@ -27,4 +26,4 @@ def export_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("export")(export_command)
+    app.command("export", cls=FlagCommand)(export_command)

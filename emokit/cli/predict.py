@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from emokit.cli.common import console, registry_with_warnings
+from emokit.cli.common import FlagCommand, console, registry_with_warnings, usable_run
 
 
 def predict_command(
@@ -26,8 +26,9 @@ def predict_command(
     """Find the faces in each image and predict each one's emotion."""
     from emokit.prediction import predict_images  # noqa: PLC0415
 
-    results = predict_images(run, images, registry_with_warnings(), detector=None if no_detect else detector,
-                             backend=backend, root=runs, runtime=runtime, tta=tta)
+    found = usable_run(run, runs)
+    results = predict_images(found, images, registry_with_warnings(), detector=None if no_detect else detector,
+                             backend=backend, runtime=runtime, tta=tta)
     if json_out:
         print(json.dumps(results, indent=2))
         return
@@ -49,4 +50,4 @@ def predict_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("predict")(predict_command)
+    app.command("predict", cls=FlagCommand)(predict_command)

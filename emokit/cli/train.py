@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from emokit.cli.common import console, registry_with_warnings
+from emokit.cli.common import FlagCommand, console, registry_with_warnings
 from emokit.errors import EmokitError
 from emokit.options import parse_options
 from emokit.runs import Run, find_run, runs_root
@@ -102,4 +102,4 @@ def next_steps(run: Run) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("train")(train_command)
+    app.command("train", cls=FlagCommand)(train_command)
