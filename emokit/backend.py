@@ -8,6 +8,7 @@ per-model training environment (a kernel cap): it must be in place before the ba
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import sys
@@ -99,6 +100,27 @@ def activate(record: BackendRecord, spec: ModelSpec | None = None) -> ModuleType
     import keras  # noqa: PLC0415 - imported here, after the backend is chosen, on purpose
 
     return keras
+
+
+def set_random_seed(keras: ModuleType, seed: int) -> None:
+    """``keras.utils.set_random_seed(seed)``, without importing TensorFlow on the torch or JAX backend.
+
+    Keras seeds TensorFlow whenever it is installed, and so imports it into a torch or JAX process:
+    seconds of start-up and TensorFlow's oneDNN/CUDA/absl log lines on stderr of a run that never
+    uses it. Keras asks its lazy ``tensorflow`` module whether TensorFlow is available; for the
+    call, it is told "no" unless TensorFlow is the backend or already imported (then its seed is set
+    as usual). Python, NumPy, Keras's own seed generator and the backend are seeded either way.
+    """
+    lazy_tensorflow = getattr(importlib.import_module("keras.src.utils.module_utils"), "tensorflow", None)
+    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules or not hasattr(lazy_tensorflow, "_available"):
+        keras.utils.set_random_seed(seed)
+        return
+    saved = lazy_tensorflow._available
+    lazy_tensorflow._available = False
+    try:
+        keras.utils.set_random_seed(seed)
+    finally:
+        lazy_tensorflow._available = saved
 
 
 def _check_training_environment(record: BackendRecord, spec: ModelSpec) -> None:

@@ -15,7 +15,7 @@ from emokit.runs import Run, find_run, runs_root
 from emokit.training.config import TrainConfig
 
 #: The built-in synthetic set is a smoke test that should finish in minutes on a laptop.
-SYNTHETIC_EPOCHS = 5
+SYNTHETIC_EPOCHS = 3
 
 
 #: The flags ``--resume`` takes: the run keeps every other setting it was started with.
@@ -29,7 +29,7 @@ def train_command(
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Dataset plugin to read --data with (default: picked from the path)."),
     backend: Optional[str] = typer.Option(None, "--backend", help="torch, tensorflow or jax (default: $KERAS_BACKEND, else the first installed)."),
     aug: list[str] = typer.Option([], "--aug", help="Augmentation NAME or NAME=key=value,... (repeatable)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs (default: 30; 5 on the built-in synthetic set)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs (default: 30; 3 on the built-in synthetic set)."),
     batch_size: int = typer.Option(64, "--batch-size"),
     lr: float = typer.Option(1e-3, "--lr", help="Initial learning rate."),
     optimizer: str = typer.Option("adam", "--optimizer", help="adam, adamw, sgd or rmsprop."),

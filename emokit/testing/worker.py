@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from emokit.backend import set_random_seed
 from emokit.training.preflight import one_line  # the trainer's one-line form of an error from plugin code
 
 #: How many training-mode draws an augmentation gets to change a batch (some act on part of the batches).
@@ -39,7 +40,7 @@ def check_architecture_spec(keras: Any, spec_json: str) -> list[str]:
 
     spec = ModelSpec.from_json(spec_json)
     where = f"input {tuple(spec.input_shape)}, {len(spec.class_names)} classes"
-    keras.utils.set_random_seed(7)
+    set_random_seed(keras, 7)
     model = build_model(spec, keras)
     images = np.random.default_rng(123).integers(0, 256, size=(2, *spec.input_shape)).astype(np.uint8)
     probs = probabilities(model, keras, images)
@@ -59,7 +60,7 @@ def check_architecture_spec(keras: Any, spec_json: str) -> list[str]:
 def check_augmentation_layers(keras: Any, build: Any, options: dict[str, Any], channels: int) -> list[str]:
     """Shape kept, pixels stay in 0-255, the batch changes in training and not at inference."""
     where = f"{channels}-channel input"
-    keras.utils.set_random_seed(11)
+    set_random_seed(keras, 11)
     layers = build(keras, **options)
     if not isinstance(layers, (list, tuple)) or not layers:
         return [f"build() returned {type(layers).__name__}; expected a non-empty list of Keras layers."]
@@ -95,7 +96,7 @@ def check_augmentation_training(keras: Any, backend: Any, build: Any, options: d
     from emokit.builder import build_model
     from emokit.spec import Activation, Conv, Dense, GlobalPool, ModelSpec
 
-    keras.utils.set_random_seed(13)
+    set_random_seed(keras, 13)
     spec = ModelSpec("contract_probe", (Conv(4, 3, activation="relu"), GlobalPool("avg"), Dense(2), Activation("softmax")),
                      (48, 48, 1), ("a", "b"))
     core = build_model(spec, keras, "float32", backend.training_layer)

@@ -14,6 +14,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from emokit.backend import set_random_seed
 from emokit.errors import EmokitError
 from emokit.runs import Run
 from emokit.training.checkpoint import save_best_weights, save_checkpoint, write_history_csv
@@ -58,7 +59,7 @@ def make_callbacks(keras: Any, run: Run, core: Any, *, epochs: int, steps: int, 
         """
 
         def on_epoch_begin(self, epoch, logs=None):
-            keras.utils.set_random_seed(epoch_seed(seed, epoch))
+            set_random_seed(keras, epoch_seed(seed, epoch))
             states = [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
             for stream, variable in enumerate(states, start=1):
                 variable.assign(np.array([epoch_seed(seed, epoch, stream), 0], dtype=variable.dtype))

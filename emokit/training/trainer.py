@@ -19,7 +19,7 @@ from rich.console import Console
 import emokit
 from emokit.artefacts import load_weights, verify_artefact
 from emokit.atomic import remove_stale_temps, write_json, write_text
-from emokit.backend import activate, check_precision, cpu_has_bfloat16, environment_for, resolve_backend
+from emokit.backend import activate, check_precision, cpu_has_bfloat16, environment_for, resolve_backend, set_random_seed
 from emokit.builder import PRECISIONS, build_model
 from emokit.data import open_dataset
 from emokit.errors import EmokitError, PluginError
@@ -107,6 +107,17 @@ def _fit_arguments(backend: BackendRecord, train: tuple[np.ndarray, np.ndarray],
     # ``shuffle=False``: the backend's data is already shuffled (Keras would only warn that it ignores it).
     return {"x": backend.fit_data(*train, batch_size, True, seed), "shuffle": False,
             "validation_data": backend.fit_data(*val, batch_size, False, seed)}
+
+
+def _data_epoch_callbacks(keras: Any, data: Any) -> list[Any]:
+    """A callback that tells the backend's data which epoch starts, when that data has an ``epoch``
+    variable (the tensorflow backend's ``fit_data``): its order is then a function of (seed, epoch),
+    so a run resumed in a new process feeds the same batches as the run never stopped (issue #18).
+    Keras's own array shuffling needs nothing: ``SeedPerEpoch`` seeds the generators it draws from."""
+    epoch = getattr(data, "epoch", None)
+    if epoch is None:
+        return []
+    return [keras.callbacks.LambdaCallback(on_epoch_begin=lambda index, logs=None: epoch.assign(index))]
 
 
 def new_run_dir(config: TrainConfig, root: Path, backend: str) -> Run:
@@ -230,7 +241,7 @@ def _train(config: TrainConfig, registry: Registry, root: Path | None, console: 
         f"{s} {len(d):,}" for s, d in dataset.splits.items()) + (f" ({dataset.skipped} unreadable skipped)" if dataset.skipped else ""))
 
     spec = spec_for_options(registry, config, dataset.class_names)
-    keras.utils.set_random_seed(config.seed)
+    set_random_seed(keras, config.seed)
     core = build_model(spec, keras, config.precision, backend.training_layer)
     train_model = _with_augmentations(keras, registry, core, config)
     train_split, val_split = dataset.splits["train"], dataset.splits["val"]
@@ -299,9 +310,10 @@ def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console
                 callbacks = make_callbacks(keras, run, core, epochs=config.epochs, steps=steps, patience=config.patience,
                                            seed=config.seed, state=state, console=console, progress=bars,
                                            schedule=config.schedule)
+                data = _fit_arguments(backend, (x_train, y_train), (x_val, y_val), config.batch_size, config.seed)
                 train_model.fit(
-                    **_fit_arguments(backend, (x_train, y_train), (x_val, y_val), config.batch_size, config.seed),
-                    epochs=config.epochs, initial_epoch=state["epoch"], verbose=0, callbacks=callbacks,
+                    **data, epochs=config.epochs, initial_epoch=state["epoch"], verbose=0,
+                    callbacks=[*callbacks, *_data_epoch_callbacks(keras, data["x"])],
                     class_weight=_class_weights(train_split.labels, num_classes) if config.class_weights else None,
                 )
     finally:
