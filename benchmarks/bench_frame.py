@@ -70,7 +70,7 @@ def measure(run: Path, frames: int, warmup: int, runtime: str = "keras") -> dict
     from emokit.demo.components import to_data_url
     from emokit.demo.engine import STREAM_DETECTOR_OPTIONS, analyze, detector_pool
     from emokit.demo.stream import StreamHandler, StreamState
-    from emokit.faces import HaarFaceDetector
+    from emokit.faces import open_detector
     from emokit.predictor import open_predictor
     from emokit.registry import build_registry
     from emokit.runs import Run
@@ -109,7 +109,7 @@ def measure(run: Path, frames: int, warmup: int, runtime: str = "keras") -> dict
             "p90_total_ms": round(sorted(stages["total"])[int(0.9 * (frames - 1))], 3),
         }
     # For comparison: Haar on the full 640x480 frame, same options.
-    full = HaarFaceDetector(**STREAM_DETECTOR_OPTIONS)
+    full = open_detector(registry, "haar", STREAM_DETECTOR_OPTIONS)
     full_ms = []
     for _ in range(max(3, frames // 4)):
         start = time.perf_counter()

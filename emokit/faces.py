@@ -6,14 +6,21 @@ so a face from a photo reaches the model exactly as a face from the dataset does
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from emokit.errors import EmokitError
+from emokit.options import parse_named, parse_options
 from emokit.preprocess import to_model_input
-from emokit.records import Box, FaceDetector
+from emokit.records import Box, FaceDetector, FaceDetectorRecord
+
+if TYPE_CHECKING:
+    from emokit.registry import Registry
 
 #: The cascade file OpenCV ships (opencv-python wheels include it under ``cv2.data.haarcascades``).
 HAAR_CASCADE = "haarcascade_frontalface_default.xml"
@@ -55,6 +62,40 @@ class HaarFaceDetector:
         )
         boxes = [Box(int(x), int(y), int(w), int(h)) for x, y, w, h in np.reshape(found, (-1, 4))]
         return largest_first(boxes)
+
+
+@dataclass(frozen=True)
+class DetectorChoice:
+    """A face detector chosen by ``--detector NAME[=key=value,...]``: its record and the options given, checked."""
+
+    record: FaceDetectorRecord
+    #: The options the user gave, each checked against the record's declaration; the rest keep ``create``'s defaults.
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def create(self, preferred: Mapping[str, Any] | None = None) -> FaceDetector:
+        """A new detector. ``preferred`` options (the demo's webcam settings) apply where the record declares
+        them and the user did not set them: what the user asks for wins."""
+        chosen = {k: v for k, v in (preferred or {}).items() if k in self.record.options}
+        return self.record.create(**{**chosen, **self.options})
+
+
+def parse_detector(registry: Registry, text: str | DetectorChoice) -> DetectorChoice:
+    """``NAME``, ``NAME=key=value,...`` or ``NAME:key=value,...`` (as ``--aug``), checked without creating it.
+
+    Cheap (no model, no detector loaded), so commands call it before anything heavy. An unknown
+    name lists the detectors that exist; a bad option is one line naming it and what it allows.
+    A choice already parsed is returned as it is, so callers may pass either.
+    """
+    if isinstance(text, DetectorChoice):
+        return text
+    name, pairs = parse_named(text, "face detector")
+    record = registry.get("face_detector", name)
+    return DetectorChoice(record, parse_options(pairs, record.options, f"Face detector '{name}'"))
+
+
+def open_detector(registry: Registry, text: str | DetectorChoice, preferred: Mapping[str, Any] | None = None) -> FaceDetector:
+    """The detector ``text`` names, created with its options (see :func:`parse_detector`, :meth:`DetectorChoice.create`)."""
+    return parse_detector(registry, text).create(preferred)
 
 
 def largest_first(boxes: list[Box]) -> list[Box]:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from emokit.errors import EmokitError
+from emokit.faces import DetectorChoice, parse_detector
 from emokit.predictor import FacePrediction, check_runtime, open_predictor
 from emokit.records import Box
 from emokit.registry import Registry
@@ -39,23 +40,26 @@ def check_image_files(images: Iterable[str | Path]) -> list[Path]:
     return paths
 
 
-def predict_images(run_ref: str | Path | Run, images: Iterable[Path], registry: Registry, *, detector: str | None = "haar",
+def predict_images(run_ref: str | Path | Run, images: Iterable[Path], registry: Registry, *,
+                   detector: str | DetectorChoice | None = "haar",
                    backend: str | None = None, root: Path | None = None, runtime: str = "keras",
                    tta: str = "none") -> list[dict[str, Any]]:
     """For each image: its faces, each with box, probabilities and top emotion (JSON-ready).
 
-    ``tta`` averages each face over views of it (see :data:`emokit.tta.TTA_MODES`). Every argument
-    is checked before the model loads.
+    ``detector`` is ``NAME[=key=value,...]`` (see :func:`emokit.faces.parse_detector`), or None for
+    images that are already face crops. ``tta`` averages each face over views of it (see
+    :data:`emokit.tta.TTA_MODES`). Every argument is checked before the model loads.
     """
     from emokit.backend import resolve_backend  # noqa: PLC0415
     from emokit.preprocess import read_image  # noqa: PLC0415
     from emokit.tta import check_tta, with_tta  # noqa: PLC0415
 
+    choice = None if detector is None else parse_detector(registry, detector)
     run = require_usable(run_ref if isinstance(run_ref, Run) else find_run(run_ref, root))
     paths = check_image_files(images)
     check_runtime(runtime)
     check_tta(tta)
-    finder = WholeImage() if detector is None else registry.get("face_detector", detector).create()
+    finder = WholeImage() if choice is None else choice.create()
     if backend is not None:
         resolve_backend(registry, backend)
     predictor = with_tta(open_predictor(run, registry, backend, runtime), tta)

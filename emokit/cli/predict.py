@@ -15,7 +15,8 @@ from emokit.cli.common import FlagCommand, console, registry_with_warnings, usab
 def predict_command(
     run: str = typer.Argument(..., help="Run path or name (or `latest`)."),
     images: list[Path] = typer.Argument(..., help="Image files."),
-    detector: str = typer.Option("haar", "--detector", help="Face detector plugin."),
+    detector: str = typer.Option("haar", "--detector", metavar="NAME[=key=value,...]",
+                                 help="Face detector plugin and its options, e.g. haar=scale_factor=1.2,min_neighbors=3 (`emokit plugins` lists them)."),
     no_detect: bool = typer.Option(False, "--no-detect", help="Treat each whole image as one cropped face."),
     backend: Optional[str] = typer.Option(None, "--backend"),
     runtime: str = typer.Option("keras", "--runtime", help="keras, litert (the run's `emokit export`) or auto."),
@@ -24,10 +25,14 @@ def predict_command(
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Find the faces in each image and predict each one's emotion."""
+    from emokit.faces import parse_detector  # noqa: PLC0415
     from emokit.prediction import predict_images  # noqa: PLC0415
 
+    registry = registry_with_warnings()
+    # Checked first: a mistyped option is an argument error, reported before the run is even looked up.
+    choice = None if no_detect else parse_detector(registry, detector)
     found = usable_run(run, runs)
-    results = predict_images(found, images, registry_with_warnings(), detector=None if no_detect else detector,
+    results = predict_images(found, images, registry, detector=choice,
                              backend=backend, runtime=runtime, tta=tta)
     if json_out:
         print(json.dumps(results, indent=2))

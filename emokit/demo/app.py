@@ -34,7 +34,7 @@ from emokit.demo.engine import (
 from emokit.demo.launch import FORGET_AFTER_S
 from emokit.demo.runs_view import answering_facts, answering_markdown, choice_label, run_markdown, run_plot
 from emokit.demo.saliency import occlusion_map
-from emokit.faces import face_region
+from emokit.faces import DetectorChoice, face_region, parse_detector
 from emokit.demo.stream import StreamHandler, StreamState
 from emokit.errors import EmokitError
 from emokit.predictor import FaceClassifier, check_runtime
@@ -150,7 +150,7 @@ def build_demo(
     *,
     registry: Registry | None = None,
     models: ModelCache | None = None,
-    detector: str = "haar",
+    detector: str | DetectorChoice = "haar",
     backend: str | None = None,
     runtime: str = "auto",
     examples: Sequence[Path] | None = None,
@@ -169,7 +169,8 @@ def build_demo(
     :data:`~emokit.demo.components.MAX_WAIT_S` after it arrived), and all of them when the demo stops. Launch with :func:`emokit.demo.launch.launch_demo`, which applies the privacy settings.
     """
     registry = registry or build_registry()
-    detectors = detector_pool(registry, detector)  # an unknown detector fails now, not on the first photo
+    chosen = parse_detector(registry, detector)  # an unknown detector or a bad option fails now, not on the first photo
+    detectors = detector_pool(registry, chosen)
     choice = run_choices(runs_root, run)
     check_runtime(runtime)  # a typo fails now, not on the first frame
     models = models or ModelCache(registry, backend, runtime=runtime)
@@ -178,7 +179,7 @@ def build_demo(
         return models.get(usable_run(name, choice.root))
 
     photo = PhotoAnalyzer(load, detectors)
-    stream = StreamHandler(load, detector_pool(registry, detector, STREAM_DETECTOR_OPTIONS), stream_detect_width)
+    stream = StreamHandler(load, detector_pool(registry, chosen, STREAM_DETECTOR_OPTIONS), stream_detect_width)
     example_files = _example_paths(examples)
 
     def show_run(name: str | None):

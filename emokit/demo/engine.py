@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from emokit.errors import EmokitError
-from emokit.faces import face_region, faces_to_batch, largest_first, overlap
+from emokit.faces import DetectorChoice, face_region, faces_to_batch, largest_first, open_detector, overlap, parse_detector
 from emokit.predictor import FaceClassifier, FacePrediction, open_predictor
 from emokit.records import Box, FaceDetector
 from emokit.registry import Registry
@@ -147,15 +147,15 @@ class DetectorPool:
         return detector
 
 
-def detector_pool(registry: Registry, name: str, preferred: dict[str, object] | None = None) -> DetectorPool:
-    """A pool of the registered face detector ``name`` (an unknown name lists the known ones).
+def detector_pool(registry: Registry, detector: str | DetectorChoice, preferred: dict[str, object] | None = None) -> DetectorPool:
+    """A pool of the face detector ``NAME[=key=value,...]`` (see :func:`emokit.faces.parse_detector`),
+    checked now: an unknown name or a bad option fails here, not on the first photo.
 
-    ``preferred`` options are passed to the detector only where its record declares them, so
-    any detector plugin works.
+    ``preferred`` options are passed to the detector only where its record declares them and the
+    user did not set them, so any detector plugin works and the user's choice wins.
     """
-    record = registry.get("face_detector", name)
-    options = {k: v for k, v in (preferred or {}).items() if k in record.options}
-    return DetectorPool(lambda: record.create(**options))
+    choice = parse_detector(registry, detector)
+    return DetectorPool(lambda: open_detector(registry, choice, preferred))
 
 
 class ModelCache:

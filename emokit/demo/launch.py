@@ -158,22 +158,26 @@ def launch_demo(
 
     ``run`` is a run name, path or ``latest`` (default: the newest run in ``runs``). ``port`` None
     lets Gradio pick a free one from 7860. ``on_ready(running)`` is called once the server is up.
-    ``forget_after_s``: seconds an upload or frame stays on disk.
+    ``forget_after_s``: seconds an upload or frame stays on disk. ``detector`` is
+    ``NAME[=key=value,...]`` (see :func:`emokit.faces.parse_detector`).
     """
+    from emokit.faces import parse_detector  # noqa: PLC0415 - light (OpenCV, no Gradio, no Keras)
+    from emokit.registry import build_registry  # noqa: PLC0415
+
+    registry = build_registry()
+    chosen = parse_detector(registry, detector)  # a bad --detector is one line, before Gradio loads or a folder is made
     temp_dir, owner_lock = claim_temp_dir()
     try:
         private_environment(temp_dir)
         from emokit.demo.app import build_demo, serving_line  # noqa: PLC0415 - imports Gradio, after the environment is set
         from emokit.demo.engine import ModelCache, run_choices  # noqa: PLC0415
         from emokit.demo.examples import write_examples  # noqa: PLC0415
-        from emokit.registry import build_registry  # noqa: PLC0415
 
-        registry = build_registry()
         models = ModelCache(registry, backend, runtime=runtime)
         # The default run's model is loaded now: the first photo is answered at once, and what serves is printed.
         serving = serving_line(run_choices(runs, run), models)
         examples = write_examples(temp_dir / "examples")
-        demo = build_demo(runs, run, registry=registry, models=models, detector=detector, backend=backend,
+        demo = build_demo(runs, run, registry=registry, models=models, detector=chosen, backend=backend,
                           runtime=runtime, examples=examples, forget_after_s=forget_after_s)
         demo.queue(max_size=64)
         _, url, _ = demo.launch(
