@@ -91,6 +91,9 @@ class BackendRecord:
     #: What ``model.fit`` is given for in-memory training or validation arrays on this backend, or
     #: ``None`` to give Keras the arrays: called as ``fit_data(images, one_hot_labels, batch_size,
     #: shuffle, seed)``; the result is passed as ``fit``'s ``x`` (e.g. a ``tf.data.Dataset`` of batches).
+    #: The training data it returns may have an ``epoch`` attribute, a variable the trainer sets to the
+    #: epoch index at each epoch's start, so its order can be a function of (seed, epoch) and a resumed
+    #: run repeats an uninterrupted one.
     fit_data: Callable[[np.ndarray, np.ndarray, int, bool, int], Any] | None = None
 
 
