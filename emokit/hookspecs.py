@@ -13,8 +13,11 @@ from emokit.records import (
     ArchitectureRecord,
     AugmentationRecord,
     BackendRecord,
+    CommandRecord,
     DatasetRecord,
+    ExporterRecord,
     FaceDetectorRecord,
+    RuntimeRecord,
 )
 
 PROJECT = "emokit"
@@ -68,4 +71,32 @@ def emokit_face_detectors() -> list[FaceDetectorRecord]:
 
     Called once when the registry is built; ``create(**options)`` is called when a
     command needs to find faces in a photo.
+    """
+
+
+@hookspec
+def emokit_runtimes() -> list[RuntimeRecord]:
+    """Return the runtimes this plugin provides: ways to run a trained model (Keras, LiteRT, ONNX).
+
+    Called once when the registry is built. ``open(model, registry, **options)`` is called when a
+    command needs to classify faces and returns an :class:`emokit.inference.Runtime`; the runtime's
+    own library is imported there, never at module level.
+    """
+
+
+@hookspec
+def emokit_exporters() -> list[ExporterRecord]:
+    """Return the export formats this plugin provides (``emokit export RUN --format NAME``).
+
+    Called once when the registry is built. ``export(run, registry, target, **options)`` writes the
+    file; emokit then checks it against the Keras model through the record's ``runtime``.
+    """
+
+
+@hookspec
+def emokit_commands() -> list[CommandRecord]:
+    """Return the CLI commands this plugin adds to ``emokit``.
+
+    Called once when the CLI starts, so keep it cheap: each record's ``function`` is a Typer command
+    function that imports what it needs when it runs. emokit's own commands come through this hook.
     """

@@ -162,12 +162,14 @@ class DatasetRecord:
 
 @dataclass(frozen=True)
 class Box:
-    """A face box in pixel coordinates of the image it was found in."""
+    """A face box in pixel coordinates of the image it was found in, with the detector's confidence."""
 
     x: int
     y: int
     w: int
     h: int
+    #: The detector's confidence in this face, 0-1 (1.0 for detectors that give none, and for whole-image faces).
+    score: float = 1.0
 
 
 class FaceDetector(Protocol):
@@ -187,6 +189,59 @@ class FaceDetectorRecord(_DeclaresOptions):
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RuntimeRecord:
+    """A way to run a trained model. ``open(model, registry, **options) -> emokit.inference.Runtime``.
+
+    ``model`` is an :class:`emokit.inference.ModelSource` (a run folder, or an exported file); the
+    runtime classifies batches of preprocessed faces. Its module is imported only when it is opened.
+    """
+
+    name: str
+    summary: str
+    open: Callable[..., Any]
+    #: The module that must be importable to use this runtime (``onnxruntime``), or "" for none beyond emokit's.
+    module: str = ""
+    #: The exact command that installs it, shown when it is missing.
+    install: str = ""
+    #: File suffixes this runtime opens directly (``.onnx``), so a bare exported file picks its runtime.
+    suffixes: tuple[str, ...] = ()
+    #: Options ``open`` accepts (``threads``), as :attr:`ArchitectureRecord.options`.
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExporterRecord:
+    """A format a run can be exported to. ``export(run, registry, target, **options) -> Path``.
+
+    The exported file must be runnable by the runtime named ``runtime``: every export is checked
+    against the run's Keras model on real faces through that runtime.
+    """
+
+    name: str
+    summary: str
+    export: Callable[..., Path]
+    #: The runtime plugin that runs the exported file.
+    runtime: str
+    #: The exported file's suffix (``.onnx``); the file is ``RUN/model<suffix>``.
+    suffix: str
+    #: Options ``export`` accepts (``quantize``), as :attr:`ArchitectureRecord.options`.
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    """A command of the ``emokit`` CLI. ``function`` is a Typer command function (its parameters are the flags).
+
+    emokit's own commands come through this record too. Import heavy modules inside ``function``,
+    not at module level: ``emokit --help`` imports every command's plugin.
+    """
+
+    name: str
+    summary: str
+    function: Callable[..., Any]
+
+
 #: Every record type, keyed by the kind name used in messages and tables.
 RECORD_TYPES: dict[str, type] = {
     "architecture": ArchitectureRecord,
@@ -194,6 +249,9 @@ RECORD_TYPES: dict[str, type] = {
     "backend": BackendRecord,
     "dataset": DatasetRecord,
     "face_detector": FaceDetectorRecord,
+    "runtime": RuntimeRecord,
+    "exporter": ExporterRecord,
+    "command": CommandRecord,
 }
 
 

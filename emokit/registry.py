@@ -35,6 +35,9 @@ HOOK_FOR_KIND: dict[str, str] = {
     "backend": "emokit_backends",
     "dataset": "emokit_datasets",
     "face_detector": "emokit_face_detectors",
+    "runtime": "emokit_runtimes",
+    "exporter": "emokit_exporters",
+    "command": "emokit_commands",
 }
 
 
