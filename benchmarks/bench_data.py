@@ -57,7 +57,7 @@ def make_small_zip(folder: Path, per_class: int = 40) -> Path:
 def measure(data: Path, repeat: int) -> dict[str, object]:
     """Cold and cached load times through ``open_dataset`` (the path every command takes)."""
     from emokit.data import open_dataset
-    from emokit.data.synthetic import load_synthetic
+    from emokit_plugins.synthetic_faces import load_synthetic
     from emokit.records import DataRequest
     from emokit.registry import build_registry
 

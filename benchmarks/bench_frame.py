@@ -1,11 +1,13 @@
-"""Benchmark the demo's per-frame work on one 640x480 webcam frame with one face, stage by stage.
+"""Benchmark the frame pipeline on one 640x480 webcam frame with one face, stage by stage.
 
-Stages: decode (the JPEG data URL the browser sends -> RGB array, as Gradio does), detect (Haar
-on the frame shrunk to 320 wide, boxes scaled back; in a stream, only around the face's last box
-between full searches), preprocess (crop + the training
-preprocessing), classify (one direct model call), annotate (boxes and labels drawn, frame encoded
-as the JPEG data URL sent back). Each backend runs in its own subprocess: Keras picks its backend
-once per process. Not a test: it measures and records. From the repository root:
+Frames go through :class:`emokit.inference.frames.FramePipeline`, the one pipeline the demo,
+``emokit predict`` and the Python API use, with the demo's webcam settings. Stages: decode (the
+JPEG data URL the browser sends -> RGB array, as Gradio does), detect (Haar on the frame shrunk to
+320 wide, boxes scaled back; in a stream, only around the face's last box between full searches),
+preprocess (crop with the run's margin + the training preprocessing), classify (one runtime call
+for the frame's faces), annotate (boxes and labels drawn, frame encoded as the JPEG data URL sent
+back). Each runtime runs in its own subprocess: Keras picks its backend once per process. Not a
+test: it measures and records. From the repository root:
 
     python benchmarks/bench_frame.py                          # every installed backend, a quick run trained if needed
     python benchmarks/bench_frame.py --run RUN --backend torch
@@ -59,25 +61,27 @@ def untrained_run(folder: Path) -> Path:
 def measure(run: Path, frames: int, warmup: int, runtime: str = "keras") -> dict:
     """Per-stage milliseconds over ``frames`` frames (after ``warmup``), on this process's backend.
 
-    Frames go through the demo's own stream handler. Two modes: ``stream`` keeps one session
-    state across frames, as a webcam stream does (the face is tracked: a full search every
-    ``TRACK_REFRESH_FRAMES`` frames, a search around the last box in between); ``full_search``
-    gives every frame a fresh state (a whole-frame search each time: a stream's first frame).
+    Two modes: ``stream`` keeps one face track across frames, as a webcam session does (a full
+    search every ``TRACK_REFRESH_FRAMES`` frames, a search around the last box in between);
+    ``full_search`` gives every frame a fresh track (a whole-frame search each time: a stream's
+    first frame).
     """
     import cv2
     from gradio.image_utils import decode_base64_to_image_array
 
     from emokit.demo.components import to_data_url
-    from emokit.demo.engine import STREAM_DETECTOR_OPTIONS, analyze, detector_pool
-    from emokit.demo.stream import StreamHandler, StreamState
+    from emokit.demo.engine import STREAM_DETECT_WIDTH, STREAM_DETECTOR_OPTIONS
     from emokit.faces import open_detector
-    from emokit.predictor import open_predictor
+    from emokit.inference.frames import FramePipeline, detector_pool, runtime_label
+    from emokit.inference.runtimes import open_runtime
+    from emokit.inference.tracking import FaceTrack
     from emokit.registry import build_registry
     from emokit.runs import Run
 
     registry = build_registry()
-    predictor = open_predictor(Run(run), registry, os.environ.get("KERAS_BACKEND"), runtime)
-    handler = StreamHandler(lambda _name: predictor, detector_pool(registry, "haar", STREAM_DETECTOR_OPTIONS))
+    backend = os.environ.get("KERAS_BACKEND") if runtime == "keras" else None
+    model = open_runtime(Run(run), registry, runtime, backend)
+    pipeline = FramePipeline(model, detector_pool(registry, "haar", STREAM_DETECTOR_OPTIONS), detect_width=STREAM_DETECT_WIDTH)
     frame = webcam_frame()
     # What the browser sends: the canvas as a JPEG data URL (quality 0.92 by default).
     ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
@@ -86,18 +90,16 @@ def measure(run: Path, frames: int, warmup: int, runtime: str = "keras") -> dict
     faces_seen = set()
     for mode in ("stream", "full_search"):
         stages = {s: [] for s in (*STAGES, "total")}
-        state = StreamState()
+        track = FaceTrack()
         for i in range(warmup + frames):
             start = time.perf_counter()
             image = decode_base64_to_image_array(sent)  # what gr.Image(type="numpy") does with a streamed frame
             decoded = time.perf_counter()
-            result = handler.frame(image, "run", state if mode == "stream" else StreamState())
-            if not result.timings:
-                raise RuntimeError(f"the stream handler answered: {result.status}")
+            result = pipeline.analyze(image, track=track if mode == "stream" else FaceTrack(), annotate=True)
             encode_start = time.perf_counter()
             to_data_url(result.annotated)  # what the page receives
             done = time.perf_counter()
-            faces_seen.add(result.status.split(" · ")[2])
+            faces_seen.add(len(result.faces))
             if i >= warmup:
                 stages["decode"].append((decoded - start) * 1e3)
                 for key in ("detect", "preprocess", "classify"):
@@ -115,17 +117,18 @@ def measure(run: Path, frames: int, warmup: int, runtime: str = "keras") -> dict
         start = time.perf_counter()
         full.detect(frame)
         full_ms.append((time.perf_counter() - start) * 1e3)
-    # And model.predict, which the demo avoids (Keras runtime only).
+    # And model.predict, which the pipeline avoids (Keras runtime only).
     predict_ms = []
-    if runtime == "keras":
-        batch = analyze(frame, predictor, full).batch
-        predictor.model.predict(batch, verbose=0)
+    keras_model = getattr(model, "model", None)
+    if runtime == "keras" and keras_model is not None:
+        batch = pipeline.analyze(frame).batch
+        keras_model.predict(batch, verbose=0)
         for _ in range(max(3, frames // 4)):
             start = time.perf_counter()
-            predictor.model.predict(batch, verbose=0)
+            keras_model.predict(batch, verbose=0)
             predict_ms.append((time.perf_counter() - start) * 1e3)
     return {
-        "backend": predictor.label,
+        "backend": runtime_label(model),
         "frames": frames,
         "faces_per_frame": sorted(faces_seen),
         **modes,
@@ -144,24 +147,26 @@ def worker(args: argparse.Namespace) -> None:
         os.environ.setdefault(key, value)
     with tempfile.TemporaryDirectory(prefix="emokit-bench-frame-") as scratch:  # removed when measured
         run = Path(args.run) if args.run else untrained_run(Path(scratch, "run"))
-        if args.runtime == "litert":
-            run = exported_copy(run, Path(scratch))
+        if args.runtime != "keras":
+            run = exported_copy(run, Path(scratch), args.runtime)
         emit(measure(run, args.frames, args.warmup, args.runtime))
 
 
-def exported_copy(run: Path, scratch: Path) -> Path:
-    """``run`` itself if it has a current LiteRT export, else a temporary copy exported here (runs are never changed)."""
+def exported_copy(run: Path, scratch: Path, format: str) -> Path:
+    """``run`` itself if it has a current ``format`` export, else a temporary copy exported here (runs are never changed)."""
     import shutil
 
-    from emokit.export import export_litert, has_current_export
+    from emokit.inference.export_records import current_exports
+    from emokit.inference.exporting import export_run
     from emokit.registry import build_registry
     from emokit.runs import Run
 
-    if has_current_export(Run(run)):
+    if format in current_exports(Run(run)):
         return run
     copy = scratch / "export" / run.name
-    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("checkpoint", "evaluations", "plots"))
-    export_litert(Run(copy), build_registry())
+    if not copy.exists():
+        shutil.copytree(run, copy, ignore=shutil.ignore_patterns("checkpoint", "evaluations", "plots"))
+    export_run(Run(copy), build_registry(), format)
     return copy
 
 
@@ -182,8 +187,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_frame.json")
     parser.add_argument("--pause", type=int, help="PID to SIGSTOP while each child measures (SIGCONT after)")
     parser.add_argument("--no-litert", action="store_true", help="Skip the LiteRT row (the run's `emokit export`).")
+    parser.add_argument("--no-onnx", action="store_true", help="Skip the ONNX row (`emokit export --format onnx`).")
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
-    parser.add_argument("--runtime", choices=("keras", "litert"), default="keras", help=argparse.SUPPRESS)
+    parser.add_argument("--runtime", choices=("keras", "litert", "onnx"), default="keras", help=argparse.SUPPRESS)
     args = parser.parse_args()
     fast = os.environ.get(FAST_ENV) == "1"
     args.frames = args.frames or (20 if fast else 200)
@@ -199,11 +205,13 @@ def main() -> None:
         found = find_or_train_run(fast)
         args.run = str(found) if found else None
     backends = args.backend or installed_backends()
-    # Keras on each backend, then the LiteRT export the demo serves by default (converted through
-    # TensorFlow, so it needs TensorFlow and ai-edge-litert installed).
+    # Keras on each backend, then the exports `--runtime auto` serves: LiteRT (converted through
+    # TensorFlow, so it needs TensorFlow and ai-edge-litert installed) and ONNX (onnxruntime).
     jobs = [(b, "keras") for b in backends]
     if not args.no_litert and all(importlib.util.find_spec(m) for m in ("tensorflow", "ai_edge_litert")):
         jobs.append(("tensorflow", "litert"))
+    if not args.no_onnx and all(importlib.util.find_spec(m) for m in ("tensorflow", "onnxruntime", "onnx")):
+        jobs.append(("tensorflow", "onnx"))
     results = []
     for backend, runtime in jobs:
         child = ["--worker", backend, "--runtime", runtime, "--frames", str(args.frames), "--warmup", str(args.warmup)]

@@ -1,50 +1,71 @@
-"""Inference latency through the demo's call path, per backend: one face and a batch of 64.
+"""Per-face inference latency of every runtime: Keras on each backend, LiteRT and ONNX; one face, a frame's four, 64.
 
-The call is ``Predictor.probabilities(images)``: a direct Keras model call (torch under
-``no_grad``), what ``emokit predict`` and ``evaluate`` do; on TensorFlow also the run's LiteRT
-export (``emokit export``) through ``LitePredictor``, what the demo serves when a run has one. Models are built
-from the specs with fresh weights (latency does not depend on weight values); inputs are random
-uint8 48x48x1 faces. Each backend runs in its own process with the thread settings the demo uses
-(``emokit.demo.engine.INFERENCE_THREAD_ENV``) unless ``--no-demo-threads``. From the repository root:
+Each runtime is opened with ``emokit.inference.runtimes.open_runtime`` and timed through
+``Runtime.probabilities(images)``, what ``emokit predict``, ``evaluate``, the demo and the Python API
+call: ``keras`` (a direct model call; traced graphs for small batches on torch) on each backend, and
+the run's exports through their runtimes: ONNX (``emokit export --format onnx``, exported in the torch
+worker, run by onnxruntime on one thread) and LiteRT (``--format litert``, exported in the TensorFlow
+worker, run by ai-edge-litert on one thread). Models are built from the specs with fresh weights
+(latency does not depend on weight values); inputs are random uint8 48x48x1 faces. Each backend runs
+in its own process with the thread settings the demo uses (``INFERENCE_THREAD_ENV``) unless
+``--no-demo-threads``. From the repository root:
 
-    python benchmarks/bench_inference.py                       # all backends, both archs
+    python benchmarks/bench_inference.py                       # all backends and runtimes, both archs
     python benchmarks/bench_inference.py --tta none --tta ten-crop   # also the cost of test-time augmentation
     EMOKIT_BENCH_FAST=1 python benchmarks/bench_inference.py   # few calls (CI)
 
 Writes ``.benchmarks/bench_inference.json``. The ``fer`` peer is measured side by side with
-these paths by ``bench_peer.py``.
+these runtimes by ``bench_peer.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import tempfile
 from pathlib import Path
 
-from emokit.tta import TTA_MODES
+from emokit.inference.tta import TTA_MODES
 
 from common import command_line, emit, fast, fresh_run, installed_backends, run_child, time_ms, write_results
 
 ARCHS = ("small_cnn", "mini_xception")
+#: One face, a frame's four faces (the demo's busiest frames), and an evaluation-sized batch.
+BATCHES = (1, 4, 64)
+#: The exports each backend's worker can make: Keras converts LiteRT through TensorFlow and ONNX through torch.
+EXPORTS_ON = {"torch": ("onnx",), "tensorflow": ("litert",)}
+
+
+def export_runtimes(run, registry, backend: str) -> list:
+    """``emokit export`` of ``run`` in each format this backend converts, opened on its runtime (if installed)."""
+    from emokit.inference.exporting import export_run
+    from emokit.inference.runtimes import is_installed, open_runtime
+
+    opened = []
+    for format in EXPORTS_ON.get(backend, ()):
+        exporter = registry.get("exporter", format)
+        if not is_installed(registry.get("runtime", exporter.runtime)):
+            continue
+        export_run(run, registry, format)
+        opened.append(open_runtime(run, registry, exporter.runtime))
+    return opened
 
 
 def worker(args: argparse.Namespace) -> None:
     import numpy as np
 
     from emokit.backend import load_keras
-    from emokit.predictor import Predictor
+    from emokit.inference.runtimes import open_runtime
+    from emokit.inference.tta import with_tta
     from emokit.registry import build_registry
     from emokit.runs import Run
-    from emokit.tta import with_tta
 
     if args.demo_threads:
         try:
             from emokit.demo.engine import INFERENCE_THREAD_ENV
         except ImportError:  # the demo engine is optional for this benchmark
-            INFERENCE_THREAD_ENV = {}
+            INFERENCE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         for key, value in INFERENCE_THREAD_ENV.items():
             os.environ.setdefault(key, value)
     registry = build_registry()
@@ -54,18 +75,13 @@ def worker(args: argparse.Namespace) -> None:
     scratch = tempfile.TemporaryDirectory(prefix="emokit-bench-inference-")  # removed when the worker exits
     for arch in args.arch:
         run = Run(fresh_run(Path(scratch.name, arch), arch, registry, keras))
-        predictors = [Predictor(run, registry, backend.name)]
-        if backend.name == "tensorflow" and importlib.util.find_spec("ai_edge_litert") is not None:
-            from emokit.export import LitePredictor, export_litert
-
-            export_litert(run, registry)  # `emokit export RUN`: what the demo serves when a run has it
-            predictors.append(LitePredictor(run))
-        for predictor in [with_tta(p, mode) for p in predictors for mode in args.tta]:
-            for batch in (1, 64):
+        runtimes = [open_runtime(run, registry, "keras", backend.name), *export_runtimes(run, registry, backend.name)]
+        for runtime in [with_tta(r, mode) for r in runtimes for mode in args.tta]:
+            for batch in BATCHES:
                 images = rng.integers(0, 256, (batch, 48, 48, 1), dtype=np.uint8)
-                repeat = args.repeat if batch == 1 else max(3, args.repeat // 8)
-                timing = time_ms(lambda: predictor.probabilities(images), repeat=repeat, warmup=max(2, repeat // 10))
-                rows.append({"backend": predictor.label, "arch": arch, "batch": batch, **timing,
+                repeat = args.repeat if batch < 64 else max(3, args.repeat // 8)
+                timing = time_ms(lambda: runtime.probabilities(images), repeat=repeat, warmup=max(2, repeat // 10))
+                rows.append({"backend": backend.name, "runtime": runtime.label, "arch": arch, "batch": batch, **timing,
                              "per_image_ms": round(timing["median_ms"] / batch, 4)})
     env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
                                           "XLA_FLAGS", "ONEDNN_MAX_CPU_ISA") if os.environ.get(k)}
@@ -103,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for row in result["rows"]:
             rows.append({**row, "env": result["env"], "load_at_start": result["load_at_start"]})
-            print(f"{row['backend']:>10} {row['arch']:>13} batch {row['batch']:>2}: {row['median_ms']:.3f} ms median "
+            print(f"{row['runtime']:>18} {row['arch']:>13} batch {row['batch']:>2}: {row['median_ms']:.3f} ms median "
                   f"({row['per_image_ms']:.3f} ms/image, min {row['min_ms']:.3f})", flush=True)
     path = write_results("bench_inference", {"command": command_line("bench_inference.py", argv),
                                              "paused_pid": args.pause, "rows": rows}, args.out)

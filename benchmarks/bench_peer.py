@@ -8,9 +8,13 @@ script times, per face, from a preprocessed float32 face to class probabilities:
 * fer's quantized LiteRT model, exactly as fer calls it (default interpreter threads) and with 1 thread;
 * fer's h5 model loaded by Keras 3 (``keras.models.load_model(..., compile=False)``), direct call, on
   every installed backend (torch under ``no_grad``);
-* emokit's ``small_cnn`` and ``mini_xception`` through Keras (``Predictor.probabilities``, a direct
-  call) on every backend, and through what the demo serves by default: ``emokit export`` (LiteRT,
-  float32 and ``--int8``) run by ``emokit.export.LitePredictor`` (ai-edge-litert, one thread).
+* emokit's ``small_cnn`` and ``mini_xception`` through the ``keras`` runtime (a direct call) on every
+  backend, and through their exports: ``emokit export --format litert`` (float32 and ``--int8``, run by
+  ai-edge-litert on one thread, in the TensorFlow worker) and ``--format onnx`` (run by onnxruntime on
+  one thread, in the torch worker), each opened with ``open_runtime`` as the demo and the API do.
+
+The summary puts the ONNX runtime, emokit's LiteRT and fer's quantized LiteRT side by side, as ratios
+of one run's medians.
 
 Models have fresh weights (latency does not depend on the values). fer's files are not installed or
 committed: get them with
@@ -28,7 +32,6 @@ Writes ``.benchmarks/bench_peer.json``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import tempfile
@@ -81,8 +84,8 @@ def worker(args: argparse.Namespace) -> None:
     import numpy as np
 
     from emokit.backend import load_keras
-    from emokit.export import LITERT_FILE, LitePredictor, export_litert
-    from emokit.predictor import Predictor
+    from emokit.inference.exporting import export_run
+    from emokit.inference.runtimes import is_installed, open_runtime
     from emokit.registry import build_registry
     from emokit.runs import Run
 
@@ -124,18 +127,41 @@ def worker(args: argparse.Namespace) -> None:
     scratch = tempfile.TemporaryDirectory(prefix="emokit-bench-peer-")  # removed when the worker exits
     for arch in args.arch:
         run = fresh_run(Path(scratch.name, arch), arch, registry, keras)
-        predictor = Predictor(Run(run), registry, backend.name)
+        keras_runtime = open_runtime(Run(run), registry, "keras", backend.name)
         face8 = rng.integers(0, 256, (1, 48, 48, 1), dtype=np.uint8)
-        row(f"emokit {arch}", "Keras, Predictor.probabilities", time_ms(lambda: predictor.probabilities(face8), repeat, warmup))
-        if backend.name != "tensorflow" or importlib.util.find_spec("ai_edge_litert") is None:
-            continue
-        for quantize in (False, True):  # `emokit export RUN [--int8]`, then what the demo serves
-            export_litert(Run(run), registry, quantize=quantize)
-            lite = LitePredictor(Run(run))
-            row(f"emokit {arch} LiteRT {'int8 weights' if quantize else 'float32'}",
-                "emokit export + LitePredictor (ai-edge-litert, 1 thread; the demo's path)",
-                time_ms(lambda: lite.probabilities(face8), repeat, warmup), bytes=(Path(run) / LITERT_FILE).stat().st_size)
+        row(f"emokit {arch}", f"{keras_runtime.label} runtime", time_ms(lambda: keras_runtime.probabilities(face8), repeat, warmup))
+        exports = {"tensorflow": [("litert", False), ("litert", True)], "torch": [("onnx", False)]}.get(backend.name, [])
+        for format, quantize in exports:  # `emokit export RUN --format F [--int8]`, then what the demo serves
+            if not is_installed(registry.get("runtime", format)):
+                continue
+            result = export_run(Run(run), registry, format, **({"quantize": True} if quantize else {}))
+            exported = open_runtime(Run(run), registry, format)
+            kind = "int8 weights" if quantize else "float32"
+            row(f"emokit {arch} {'LiteRT' if format == 'litert' else 'ONNX'} {kind}",
+                f"emokit export --format {format} + {exported.label} runtime (1 thread)",
+                time_ms(lambda: exported.probabilities(face8), repeat, warmup), bytes=result.path.stat().st_size,
+                runtime=format, arch=arch)
     emit({"rows": rows})
+
+
+def side_by_side_ratios(rows: list[dict]) -> list[str]:
+    """One line per arch: the ONNX runtime, emokit's float32 LiteRT and fer's default LiteRT path, as
+    medians and ratios to fer's (below 1: faster than fer), all from this one run."""
+    peer = next((r for r in rows if r.get("default_path") and "median_ms" in r), None)
+    lines = []
+    for arch in sorted({r["arch"] for r in rows if "arch" in r}):
+        found = {r["runtime"]: r["median_ms"] for r in rows
+                 if r.get("arch") == arch and "median_ms" in r and "int8" not in r["model"] and "runtime" in r}
+        if not found:
+            continue
+        parts = [f"{name} {ms:.3f} ms" + (f" ({ms / peer['median_ms']:.2f}x fer)" if peer else "")
+                 for name, ms in sorted(found.items())]
+        if "onnx" in found and "litert" in found:
+            parts.append(f"onnx/litert {found['onnx'] / found['litert']:.2f}x")
+        if peer:
+            parts.append(f"fer LiteRT {peer['median_ms']:.3f} ms")
+        lines.append(f"{arch}: " + ", ".join(parts))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,8 +210,12 @@ def main(argv: list[str] | None = None) -> int:
                    "emokit_best_ms": best["median_ms"], "met": best["median_ms"] < peer[0]["median_ms"]}
         print(f"fer default {verdict['peer_default_ms']:.3f} ms vs emokit best {verdict['emokit_best_ms']:.3f} ms "
               f"({verdict['emokit_best']}): {'met' if verdict['met'] else 'missed'}")
+    side_by_side = side_by_side_ratios(rows)
+    for line in side_by_side:
+        print(line)
     path = write_results("bench_peer", {"command": command_line("bench_peer.py", argv), "fer": str(fer) if fer else None,
-                                        "paused_pid": args.pause, "target": TARGET, "verdict": verdict, "rows": rows},
+                                        "paused_pid": args.pause, "target": TARGET, "verdict": verdict,
+                                        "side_by_side": side_by_side, "rows": rows},
                          args.out)
     print(f"-> {path}")
     return 0

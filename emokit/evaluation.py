@@ -1,4 +1,10 @@
-"""Evaluate a model on dataset splits: metrics JSON and confusion-matrix plots in the run directory."""
+"""Evaluate a model on dataset splits: metrics JSON and confusion-matrix plots in the run directory.
+
+Any runtime evaluates (``keras`` on any backend, ``litert``, ``onnx``, ``auto``): the figures of an
+export are measured the same way as the Keras model's. This module reads the run's training
+configuration as the plain dict the run stores, so it never imports :mod:`emokit.training` (which
+imports :func:`evaluate_splits` from here).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,11 @@ from emokit.plots import plot_confusion
 from emokit.records import DataRequest, Dataset
 from emokit.registry import Registry
 from emokit.runs import Run, find_run, require_usable
+
+SPLITS = ("train", "val", "test")
+#: What training used when a run's config.json does not say (the defaults of emokit's TrainConfig).
+DEFAULT_VAL_FRACTION = 0.1
+DEFAULT_SEED = 0
 
 
 def evaluate_splits(
@@ -43,51 +54,59 @@ class EvaluationResult:
     """What ``emokit evaluate`` found: metrics per split, and where the plots went."""
 
     run: Run
+    #: What ran the model (``keras+torch``, ``litert``, ``onnx+flip``), as the runtime labels itself.
     backend: str
     dataset: str
     metrics: dict[str, dict[str, Any]]
     plots: tuple[Path, ...]
 
 
+def run_dataset(run: Run, registry: Registry, data: str | None = None) -> Dataset:
+    """The run's own dataset (or ``data``), loaded the way training loaded it (same size, split seed and fraction)."""
+    from emokit.data import open_dataset  # noqa: PLC0415
+
+    config = run.config()
+    spec = run.spec()
+    source = data if data is not None else config.get("data")
+    request = DataRequest(source=Path(source) if source else None, image_size=(spec.input_shape[0], spec.input_shape[1]),
+                          channels=spec.input_shape[2], val_fraction=float(config.get("val_fraction", DEFAULT_VAL_FRACTION)),
+                          seed=int(config.get("seed", DEFAULT_SEED)))
+    dataset = open_dataset(registry, source, request, config.get("dataset") if data is None else None)
+    if tuple(dataset.class_names) != tuple(spec.class_names):
+        raise EmokitError(f"Dataset classes {list(dataset.class_names)} differ from the run's {list(spec.class_names)}.")
+    return dataset
+
+
 def evaluate_run(run_ref: str | Path | Run, registry: Registry, *, data: str | None = None, splits: Iterable[str] = ("test",),
                  backend: str | None = None, root: Path | None = None, runtime: str = "keras",
                  tta: str = "none") -> EvaluationResult:
-    """Load a run on ``backend`` (or its export, see :data:`emokit.predictor.RUNTIMES`), load its dataset (or
-    ``data``) the way training did, and evaluate ``splits``.
+    """Load a run on ``runtime`` (see :mod:`emokit.inference.runtimes`; ``backend`` for Keras), load its
+    dataset (or ``data``) the way training did, and evaluate ``splits``.
 
-    ``tta`` (see :data:`emokit.tta.TTA_MODES`) averages each image's probabilities over views of it:
-    its mirror image (``flip``) or ten crops (``ten-crop``). Results are labelled with the mode
-    (``tensorflow+ten-crop``) so they are never mistaken for single-pass figures.
+    ``tta`` (see :data:`emokit.inference.tta.TTA_MODES`) averages each image's probabilities over views
+    of it: its mirror image (``flip``) or ten crops (``ten-crop``). Results are labelled with the runtime
+    and mode (``keras+tensorflow+ten-crop``) so they are never mistaken for other figures.
     """
     from emokit.backend import resolve_backend  # noqa: PLC0415
-    from emokit.data import open_dataset  # noqa: PLC0415
-    from emokit.predictor import check_runtime, open_predictor  # noqa: PLC0415
-    from emokit.training.config import TrainConfig  # noqa: PLC0415
-    from emokit.tta import check_tta, with_tta  # noqa: PLC0415
+    from emokit.inference.runtimes import check_runtime, open_runtime  # noqa: PLC0415
+    from emokit.inference.tta import check_tta, with_tta  # noqa: PLC0415
 
     # Everything that needs no model is checked first: loading one takes seconds.
     run = require_usable(run_ref if isinstance(run_ref, Run) else find_run(run_ref, root))
-    config = TrainConfig.from_dict(run.config())
     splits = tuple(splits)
     for split in splits:
-        if split not in ("train", "val", "test"):
-            raise EmokitError(f"Unknown split '{split}'. Available: train, val, test.")
+        if split not in SPLITS:
+            raise EmokitError(f"Unknown split '{split}'. Available: {', '.join(SPLITS)}.")
     check_tta(tta)
-    check_runtime(runtime)
+    check_runtime(registry, runtime)
     if backend is not None:
         resolve_backend(registry, backend)
-    spec = run.spec()
-    source = data if data is not None else config.data
-    request = DataRequest(source=Path(source) if source else None, image_size=(spec.input_shape[0], spec.input_shape[1]),
-                          channels=spec.input_shape[2], val_fraction=config.val_fraction, seed=config.seed)
-    dataset = open_dataset(registry, source, request, config.dataset if data is None else None)
-    if tuple(dataset.class_names) != tuple(spec.class_names):
-        raise EmokitError(f"Dataset classes {list(dataset.class_names)} differ from the run's {list(spec.class_names)}.")
+    dataset = run_dataset(run, registry, data)
     missing = [s for s in splits if s not in dataset.splits]
     if missing:
         raise EmokitError(f"Dataset '{dataset.name}' has no '{missing[0]}' split. It has: {', '.join(dataset.splits)}.")
-    predictor = with_tta(open_predictor(run, registry, backend, runtime), tta)
-    plots_dir = run.path / "evaluations" / predictor.label
-    metrics = evaluate_splits(predictor.probabilities, dataset, splits, predictor.class_names, plots_dir)
+    model = with_tta(open_runtime(run, registry, runtime, backend), tta)
+    plots_dir = run.path / "evaluations" / model.label
+    metrics = evaluate_splits(model.probabilities, dataset, splits, model.class_names, plots_dir)
     plots = tuple(plots_dir / f"confusion_{s}.png" for s in metrics)
-    return EvaluationResult(run, predictor.label, dataset.name, metrics, plots)
+    return EvaluationResult(run, model.label, dataset.name, metrics, plots)

@@ -1,67 +1,24 @@
-"""Faces in photos: find them, crop them with a margin, and turn them into a model-input batch.
+"""What every face detector shares: choosing one (``--detector NAME[=key=value,...]``), box order and
+overlap, and the margin a face is cropped with.
 
-The crops go through :func:`emokit.preprocess.to_model_input`, the same path training data takes,
-so a face from a photo reaches the model exactly as a face from the dataset does.
+Detectors themselves live in their plugins (``plugins/haar.py``); the frame pipeline that finds, crops
+and classifies faces is :mod:`emokit.inference.frames`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from emokit.errors import EmokitError
 from emokit.options import parse_named, parse_options
-from emokit.preprocess import to_model_input
 from emokit.records import Box, FaceDetector, FaceDetectorRecord
 
 if TYPE_CHECKING:
     from emokit.registry import Registry
-
-#: The cascade file OpenCV ships (opencv-python wheels include it under ``cv2.data.haarcascades``).
-HAAR_CASCADE = "haarcascade_frontalface_default.xml"
-
-
-class HaarFaceDetector:
-    """OpenCV's Viola-Jones frontal-face Haar cascade: fast on a CPU, frontal faces only.
-
-    The classifier is loaded once per detector instance (loading parses a 1 MB XML file).
-    ``detectMultiScale`` is not safe to call on one classifier from several threads at once;
-    use one detector per thread.
-    """
-
-    def __init__(self, scale_factor: float = 1.1, min_neighbors: int = 5, min_size: int = 30) -> None:
-        if scale_factor <= 1.0:
-            raise EmokitError(f"scale_factor must be above 1.0, got {scale_factor}.")
-        if min_neighbors < 0:
-            raise EmokitError(f"min_neighbors must be 0 or more, got {min_neighbors}.")
-        if min_size < 1:
-            raise EmokitError(f"min_size must be at least 1 pixel, got {min_size}.")
-        self.scale_factor = float(scale_factor)
-        self.min_neighbors = int(min_neighbors)
-        self.min_size = int(min_size)
-        path = Path(cv2.data.haarcascades) / HAAR_CASCADE
-        self._classifier = cv2.CascadeClassifier(str(path))
-        if self._classifier.empty():
-            raise EmokitError(f"OpenCV's Haar cascade could not be loaded from {path}; reinstall opencv-python-headless.")
-
-    def detect(self, image: np.ndarray) -> list[Box]:
-        """Faces in a uint8 (H, W) gray or (H, W, 3) RGB image, largest first."""
-        gray = to_model_input(image, size=image.shape[:2], channels=1)[:, :, 0]
-        # Equalising evens out lighting, which the cascade's fixed thresholds are sensitive to.
-        gray = cv2.equalizeHist(gray)
-        found = self._classifier.detectMultiScale(
-            gray,
-            scaleFactor=self.scale_factor,
-            minNeighbors=self.min_neighbors,
-            minSize=(self.min_size, self.min_size),
-        )
-        boxes = [Box(int(x), int(y), int(w), int(h)) for x, y, w, h in np.reshape(found, (-1, 4))]
-        return largest_first(boxes)
 
 
 @dataclass(frozen=True)
@@ -133,23 +90,3 @@ def crop_face(image: np.ndarray, box: Box, margin: float = 0.2) -> np.ndarray:
     """The pixels of :func:`face_region` (the box grown by ``margin``, clamped to the image)."""
     region = face_region(box, image.shape, margin)
     return np.ascontiguousarray(image[region.y:region.y + region.h, region.x:region.x + region.w])
-
-
-def faces_to_batch(
-    image: np.ndarray,
-    detector: FaceDetector,
-    size: tuple[int, int] = (48, 48),
-    channels: int = 1,
-    margin: float = 0.2,
-) -> tuple[list[Box], np.ndarray]:
-    """Find the faces in ``image`` and return (boxes largest first, uint8 batch (N, H, W, C)).
-
-    A photo without faces gives an empty list and a batch of shape (0, H, W, C), so callers can
-    run the model on it without a special case.
-    """
-    boxes = detector.detect(image)
-    height, width = int(size[0]), int(size[1])
-    batch = np.empty((len(boxes), height, width, channels), dtype=np.uint8)
-    for i, box in enumerate(boxes):
-        batch[i] = to_model_input(crop_face(image, box, margin), (height, width), channels)
-    return boxes, batch

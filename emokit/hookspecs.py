@@ -3,9 +3,24 @@
 A plugin is a module (or object) with functions of these names decorated with
 ``emokit.hookimpl``; it is found through the ``emokit`` entry-point group. Every hook
 takes no arguments and returns a list of records; returning an empty list is fine.
+
+This module is also the one table of record kinds: :data:`KINDS` is read from the hookspecs
+below (each one's ``list[XRecord]`` return annotation gives its record type, and the record
+type's name gives the kind: ``FaceDetectorRecord`` -> ``face_detector``). The registry, the
+``emokit plugins`` table, the contract kit and the docs generator all iterate :data:`KINDS`, so a
+new kind is a record type in ``emokit/records.py``, a hookspec here, and the code that uses it.
 """
 
 from __future__ import annotations
+
+import functools
+import inspect
+import re
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 import pluggy
 
@@ -100,3 +115,42 @@ def emokit_commands() -> list[CommandRecord]:
     Called once when the CLI starts, so keep it cheap: each record's ``function`` is a Typer command
     function that imports what it needs when it runs. emokit's own commands come through this hook.
     """
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of record: its name in messages and tables, the hook that returns it, its record type."""
+
+    name: str
+    hook: str
+    record_type: type
+
+
+def kind_name(record_type: type) -> str:
+    """``FaceDetectorRecord`` -> ``face_detector``: the kind a record type is named for."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", record_type.__name__.removesuffix("Record")).lower()
+
+
+@functools.cache
+def _kinds() -> Mapping[str, Kind]:
+    """Every hookspec of this module, in source order, as kind name -> :class:`Kind`."""
+    kinds: dict[str, Kind] = {}
+    for hook, function in list(globals().items()):
+        if not (inspect.isfunction(function) and hasattr(function, f"{PROJECT}_spec")):
+            continue
+        returns = typing.get_type_hints(function)["return"]  # list[XRecord]
+        (record_type,) = typing.get_args(returns)
+        kinds[kind_name(record_type)] = Kind(kind_name(record_type), hook, record_type)
+    return MappingProxyType(kinds)  # read-only: it is shared by every caller
+
+
+def __getattr__(name: str) -> Any:
+    """``KINDS``: every kind of record, in the order the hooks are declared, as kind name -> :class:`Kind`;
+    ``RECORD_TYPES``: kind name -> record type.
+
+    Read on first use rather than here, so a hookspec written anywhere in this module counts."""
+    if name == "KINDS":
+        return _kinds()
+    if name == "RECORD_TYPES":  # kind name -> record type
+        return {kind.name: kind.record_type for kind in _kinds().values()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

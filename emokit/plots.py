@@ -5,25 +5,31 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only: no display on servers or in CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from emokit.atomic import atomic_path  # noqa: E402
+from emokit.atomic import atomic_path
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def _figure(figsize: tuple[float, float]) -> Figure:
+    """A figure drawn by Agg into files: no pyplot, so the process's matplotlib backend is never switched
+    (a host application's interactive backend keeps working) and nothing is kept after the figure is saved."""
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return path
 
 
 def plot_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path: Path) -> Path:
     """Accuracy and loss per epoch, train (dashed) and validation (solid), one colour per run."""
-    fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(11, 4))
+    fig = _figure((11, 4))
+    acc_ax, loss_ax = fig.subplots(1, 2)
     for i, (label, history) in enumerate(histories.items()):
         color = f"C{i}"
         epochs = np.arange(1, len(history.get("loss", [])) + 1)
@@ -44,7 +50,8 @@ def plot_confusion(matrix: Sequence[Sequence[int]], class_names: Sequence[str], 
     """A confusion matrix normalised per true class, with counts in each cell."""
     counts = np.asarray(matrix)
     rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    fig = _figure((6.5, 5.5))
+    ax = fig.subplots()
     image = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
     ax.set_yticks(range(len(class_names)), class_names)

@@ -9,7 +9,9 @@ produces and nothing outside the model has to remember the scale.
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
+from types import TracebackType
 
 import cv2
 import numpy as np
@@ -20,9 +22,39 @@ from emokit.errors import EmokitError
 #: Images larger than this are refused before they are decoded (decompression bombs).
 MAX_PIXELS = 40_000_000
 
-# OpenCV logs its own warnings ("PNG input buffer is incomplete") to stderr; emokit reports
-# every unreadable image itself as one clear line, so OpenCV's logging would only add noise.
-cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
+class _QuietOpenCv:
+    """Silence OpenCV's log while images decode, and give the level back once the last decode ends.
+
+    OpenCV logs its own warnings ("PNG input buffer is incomplete", TIFF read errors) to stderr;
+    emokit reports every unreadable image itself as one clear line, so they would only add noise.
+    OpenCV's log level is process-wide, and decoding runs in several threads at once (the dataset
+    decoder, the demo's requests): so the level is saved when the first decode starts and restored
+    when the last one ends, never at import and never left changed for the host application.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._saved = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._active == 0:
+                self._saved = cv2.utils.logging.getLogLevel()
+                cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+            self._active += 1
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active == 0:
+                cv2.utils.logging.setLogLevel(self._saved)
+
+
+#: The one guard of OpenCV's process-wide log level (see :class:`_QuietOpenCv`).
+_quiet_opencv = _QuietOpenCv()
 
 # Formats OpenCV decodes itself; others (GIF, ICO, ...) are decoded by Pillow.
 _OPENCV_FORMATS = frozenset({"JPEG", "PNG", "BMP", "TIFF", "WEBP", "PPM"})
@@ -61,7 +93,8 @@ def decode_image(data: bytes, source: str) -> np.ndarray:
     gray = mode in _GRAY_MODES
     # OpenCV decodes faster than Pillow and releases the GIL, so threads decode in parallel.
     buffer = np.frombuffer(data, dtype=np.uint8)
-    image = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
+    with _quiet_opencv:
+        image = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
     if image is None:
         if kind in _OPENCV_FORMATS:
             # Pillow is laxer (it skips some checksums), so a file OpenCV refuses is damaged.
@@ -138,13 +171,3 @@ def to_model_input(image: np.ndarray, size: tuple[int, int] = (48, 48), channels
         image = image[:, :, None]
     return np.ascontiguousarray(image)
 
-
-def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """Integer labels (N,) -> float32 one-hot (N, num_classes); a label outside 0..num_classes-1 is an error."""
-    labels = np.asarray(labels).astype(np.int64, copy=False).reshape(-1)
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        bad = labels[(labels < 0) | (labels >= num_classes)][0]
-        raise EmokitError(f"Label {bad} is out of range 0-{num_classes - 1}.")
-    out = np.zeros((labels.size, num_classes), dtype=np.float32)
-    out[np.arange(labels.size), labels] = 1.0
-    return out

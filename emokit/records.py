@@ -11,12 +11,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
 from emokit.options import Option, OptionDefaults, declare_options, declared_options
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy too: `import emokit` (every plugin, `emokit --help`) need not load it
+    import numpy as np
+
     from emokit.spec import ModelSpec, Node
+
+
+#: The ``metadata`` key of the field :func:`takes_options` marks.
+OPTIONS_GO_TO = "emokit_takes_options"
+
+
+def takes_options(*keywords: str) -> Any:
+    """Marks a record's callable field as the one the record's ``options`` are passed to, as keywords.
+
+    ``keywords`` are the other arguments emokit passes to it by keyword (an architecture's
+    ``input_shape`` and ``class_names``). :func:`emokit.registry.record_problems` reads the mark to
+    check that every declared option is a keyword the callable accepts; a new record type needs no
+    other declaration.
+    """
+    return field(metadata={OPTIONS_GO_TO: keywords})
 
 
 class _DeclaresOptions:
@@ -41,7 +56,7 @@ class ArchitectureRecord(_DeclaresOptions):
 
     name: str
     summary: str
-    build: Callable[..., ModelSpec]
+    build: Callable[..., ModelSpec] = takes_options("input_shape", "class_names")
     #: The options ``build`` accepts: name -> default, or name -> :class:`~emokit.options.Option` (a
     #: default plus the range or choices it allows). ``--set key=value`` is converted to the default's
     #: type and checked against the declaration before anything runs.
@@ -57,7 +72,7 @@ class AugmentationRecord(_DeclaresOptions):
 
     name: str
     summary: str
-    build: Callable[..., list[Any]]
+    build: Callable[..., list[Any]] = takes_options()
     #: As :attr:`ArchitectureRecord.options`; ``--aug NAME=key=value,...`` is checked against it.
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -184,13 +199,13 @@ class FaceDetectorRecord(_DeclaresOptions):
 
     name: str
     summary: str
-    create: Callable[..., FaceDetector]
+    create: Callable[..., FaceDetector] = takes_options()
     #: As :attr:`ArchitectureRecord.options`.
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class RuntimeRecord:
+class RuntimeRecord(_DeclaresOptions):
     """A way to run a trained model. ``open(model, registry, **options) -> emokit.inference.Runtime``.
 
     ``model`` is an :class:`emokit.inference.ModelSource` (a run folder, or an exported file); the
@@ -199,7 +214,7 @@ class RuntimeRecord:
 
     name: str
     summary: str
-    open: Callable[..., Any]
+    open: Callable[..., Any] = takes_options()
     #: The module that must be importable to use this runtime (``onnxruntime``), or "" for none beyond emokit's.
     module: str = ""
     #: The exact command that installs it, shown when it is missing.
@@ -211,7 +226,7 @@ class RuntimeRecord:
 
 
 @dataclass(frozen=True)
-class ExporterRecord:
+class ExporterRecord(_DeclaresOptions):
     """A format a run can be exported to. ``export(run, registry, target, **options) -> Path``.
 
     The exported file must be runnable by the runtime named ``runtime``: every export is checked
@@ -220,7 +235,7 @@ class ExporterRecord:
 
     name: str
     summary: str
-    export: Callable[..., Path]
+    export: Callable[..., Path] = takes_options()
     #: The runtime plugin that runs the exported file.
     runtime: str
     #: The exported file's suffix (``.onnx``); the file is ``RUN/model<suffix>``.
@@ -230,29 +245,45 @@ class ExporterRecord:
 
 
 @dataclass(frozen=True)
-class CommandRecord:
-    """A command of the ``emokit`` CLI. ``function`` is a Typer command function (its parameters are the flags).
+class LazyImport:
+    """A callable named as ``"package.module:attribute"``, imported the first time it is used.
 
-    emokit's own commands come through this record too. Import heavy modules inside ``function``,
-    not at module level: ``emokit --help`` imports every command's plugin.
+    Lets a plugin list a command without importing the module that defines it, so ``emokit --help``
+    (which calls every ``emokit_commands`` hook) stays fast: ``CommandRecord("train", "...",
+    LazyImport("emokit.cli.train:train_command"))``.
+    """
+
+    target: str
+
+    def resolve(self) -> Any:
+        """The object ``target`` names (imports its module)."""
+        import importlib  # noqa: PLC0415
+
+        module, _, attribute = self.target.partition(":")
+        found: Any = importlib.import_module(module)
+        for part in attribute.split("."):
+            found = getattr(found, part)
+        return found
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    """A command of the ``emokit`` CLI, ``emokit NAME``; emokit's own commands come through this record too.
+
+    ``function`` is a Typer command function (its parameters are the flags, its docstring the
+    command's help), a ``typer.Typer`` (a group of sub-commands, like ``emokit runs``), or a
+    :class:`LazyImport` naming either. Only ``name`` and ``summary`` are read for ``emokit --help``;
+    ``function`` is turned into a command when that command runs. Import heavy modules inside the
+    function, not at module level: ``emokit --help`` imports every plugin.
     """
 
     name: str
+    #: The one line ``emokit --help`` shows beside the name.
     summary: str
     function: Callable[..., Any]
-
-
-#: Every record type, keyed by the kind name used in messages and tables.
-RECORD_TYPES: dict[str, type] = {
-    "architecture": ArchitectureRecord,
-    "augmentation": AugmentationRecord,
-    "backend": BackendRecord,
-    "dataset": DatasetRecord,
-    "face_detector": FaceDetectorRecord,
-    "runtime": RuntimeRecord,
-    "exporter": ExporterRecord,
-    "command": CommandRecord,
-}
 
 
 def default_options(

@@ -3,6 +3,13 @@
 There is no global registry: every command builds one and passes it along, and tests build
 their own with extra plugins. Built-in plugins are found through the same entry-point group
 as third-party ones, so both can be listed, replaced or blocked the same way.
+
+Each plugin is registered with a :class:`pluggy.PluginManager` on its own, then checked with
+``manager.check_pending()`` (a hookimpl whose hook no spec declares, e.g. a misspelling) and
+its hooks are called through the manager, one plugin at a time
+(``manager.subset_hook_caller(hook, remove_plugins=<every other plugin>)``), so a plugin that
+fails any step is unregistered and skipped while the others load. Pluggy's multi-line
+validation errors are turned into one-line messages naming the plugin.
 """
 
 from __future__ import annotations
@@ -13,32 +20,21 @@ import inspect
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, Field, dataclass, fields
 from typing import Any
 
 import pluggy
 
 from emokit import hookspecs
+from emokit.hookspecs import KINDS
 from emokit.errors import PluginError, UnknownNameError
-from emokit.records import RECORD_TYPES
+from emokit.records import OPTIONS_GO_TO
 
 ENTRY_POINT_GROUP = "emokit"
 #: The distribution of emokit's built-in plugins: their record names win a clash (see build_registry).
 EMOKIT_PACKAGE = "emokit"
 #: Comma-separated plugin names (entry-point names) that are not loaded.
 BLOCK_ENV = "EMOKIT_BLOCK_PLUGINS"
-
-#: Hook name for each record kind.
-HOOK_FOR_KIND: dict[str, str] = {
-    "architecture": "emokit_architectures",
-    "augmentation": "emokit_augmentations",
-    "backend": "emokit_backends",
-    "dataset": "emokit_datasets",
-    "face_detector": "emokit_face_detectors",
-    "runtime": "emokit_runtimes",
-    "exporter": "emokit_exporters",
-    "command": "emokit_commands",
-}
 
 
 #: Record names are typed on the command line (``--arch NAME``, ``--aug NAME=key=value``), so they
@@ -187,19 +183,14 @@ def build_registry(
             continue
         info = PluginInfo(name, package, _module_of(plugin))
         try:
-            check_hooks(plugin, info)
-            try:
-                manager.register(plugin, name=name)
-            except pluggy.PluginValidationError as exc:  # check_hooks catches the usual cases first
-                raise PluginError(_one_line(f"Plugin '{name}' ({package}): {exc}") + _block_hint(name)) from None
-            loaded[name] = (info, _plugin_records(manager, info))
+            _register(manager, plugin, info)
+            loaded[name] = (info, _plugin_records(manager, plugin))
         except PluginError as exc:
             if manager.is_registered(plugin):
                 manager.unregister(plugin)
-            message = str(exc).removeprefix(f"Plugin '{name}' ({package}): ").removesuffix(_block_hint(name))
-            failures.append((name, _skip_reason(message, name, package)))
+            failures.append((name, _skip_reason(str(exc), name, package)))
 
-    entries: dict[str, dict[str, Provided]] = {kind: {} for kind in HOOK_FOR_KIND}
+    entries: dict[str, dict[str, Provided]] = {kind: {} for kind in KINDS}
     # emokit's own plugins claim their names first: installing a package must not change what
     # `--arch small_cnn` means, nor which model an existing run's name rebuilds.
     for info, records in sorted(loaded.values(), key=lambda item: item[0].package != EMOKIT_PACKAGE):
@@ -233,9 +224,43 @@ def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
-def _block_hint(name: str) -> str:
-    # Said on every plugin error: a user who only installed the plugin needs a way to keep working.
-    return f" (To skip this plugin, set {BLOCK_ENV}={name}.)"
+def _register(manager: pluggy.PluginManager, plugin: object, info: PluginInfo) -> None:
+    """Register one plugin and let pluggy validate it; raise :class:`PluginError` with one line if it is wrong.
+
+    ``register`` rejects a hookimpl asking for arguments its hookspec does not give, and
+    ``check_pending`` one whose hook no spec declares. Pluggy silently ignores a function named
+    like a hook but not decorated with ``@hookimpl`` (the commonest first mistake), so that is checked first.
+    """
+    for hook in (kind.hook for kind in KINDS.values()):
+        value = getattr(plugin, hook, None)
+        if callable(value) and manager.parse_hookimpl_opts(plugin, hook) is None:
+            raise PluginError(f"{hook}() is not decorated with @emokit.hookimpl, so it would be ignored. "
+                              f"Add 'from emokit import hookimpl' and put @hookimpl above it.")
+    try:
+        manager.register(plugin, name=info.name)
+        manager.check_pending()  # every other plugin passed it already: a failure is this plugin's
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(_validation_line(manager, plugin, exc)) from None
+
+
+def _validation_line(manager: pluggy.PluginManager, plugin: object, exc: pluggy.PluginValidationError) -> str:
+    """Pluggy's multi-line validation error as one line that says what to change."""
+    hooks = [kind.hook for kind in KINDS.values()]
+    for attribute in dir(plugin):
+        options = manager.parse_hookimpl_opts(plugin, attribute)
+        if options is None:
+            continue
+        hook = options.get("specname") or attribute
+        if hook not in hooks:
+            close = difflib.get_close_matches(hook, hooks, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            return f"unknown hook '{hook}'.{hint} Hooks are: {', '.join(hooks)}."
+        wanted = _hook_parameters(getattr(hookspecs, hook))
+        extra = [name for name in _hook_parameters(getattr(plugin, attribute)) if name not in wanted]
+        if extra:
+            takes = f"takes {', '.join(wanted)}" if wanted else "takes no arguments"
+            return f"hook {hook}() {takes}, but the plugin's {attribute}() declares {', '.join(repr(e) for e in extra)}."
+    return _one_line(str(exc))
 
 
 def _hook_parameters(function: Any) -> list[str]:
@@ -250,99 +275,55 @@ def _hook_parameters(function: Any) -> list[str]:
     ]
 
 
-def check_hooks(plugin: object, info: PluginInfo) -> None:
-    """Raise :class:`PluginError` for hooks pluggy would reject or silently ignore.
-
-    Pluggy's own messages are multi-line and name the module, not the plugin; and it ignores a
-    function named like a hook that lacks ``@hookimpl`` - the most common first mistake.
-    """
-    specs = {name: getattr(hookspecs, name) for name in HOOK_FOR_KIND.values()}
-    where = f"Plugin '{info.name}' ({info.package})"
-    for attribute in dir(plugin):
-        try:
-            value = inspect.getattr_static(plugin, attribute)
-        except AttributeError:
-            continue
-        marked = hasattr(value, f"{hookspecs.PROJECT}_impl") or hasattr(getattr(value, "__func__", None), f"{hookspecs.PROJECT}_impl")
-        if not marked:
-            if attribute in specs and callable(getattr(plugin, attribute, None)):
-                raise PluginError(
-                    f"{where}: {attribute}() is not decorated with @emokit.hookimpl, so it would be ignored. "
-                    f"Add 'from emokit import hookimpl' and put @hookimpl above it." + _block_hint(info.name)
-                )
-            continue
-        if attribute not in specs:
-            close = difflib.get_close_matches(attribute, specs, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise PluginError(
-                f"{where}: unknown hook '{attribute}'.{hint} Hooks are: {', '.join(specs)}." + _block_hint(info.name)
-            )
-        wanted = _hook_parameters(specs[attribute])
-        extra = [name for name in _hook_parameters(getattr(plugin, attribute)) if name not in wanted]
-        if extra:
-            takes = f"takes {', '.join(wanted)}" if wanted else "takes no arguments"
-            raise PluginError(
-                f"{where}: hook {attribute}() {takes}, but the plugin's {attribute}() declares "
-                f"{', '.join(repr(e) for e in extra)}." + _block_hint(info.name)
-            )
-
-
-def _plugin_records(manager: pluggy.PluginManager, info: PluginInfo) -> dict[str, list[Any]]:
-    """Call each hook of one plugin and validate what it returns: kind -> records.
+def _plugin_records(manager: pluggy.PluginManager, plugin: object) -> dict[str, list[Any]]:
+    """Call each hook of one plugin through the manager and validate what it returns: kind -> records.
 
     Raises :class:`PluginError` at the first problem, so a plugin is taken whole or not at all.
     """
+    others = [other for _, other in manager.list_name_plugin() if other is not plugin and other is not None]
     found: dict[str, list[Any]] = {}
-    for kind, hook_name in HOOK_FOR_KIND.items():
-        record_type = RECORD_TYPES[kind]
-        for impl in getattr(manager.hook, hook_name).get_hookimpls():
-            if impl.plugin_name != info.name:
-                continue
-            try:
-                records = impl.function()
-            except (Exception, SystemExit) as exc:
-                raise PluginError(
-                    f"Plugin '{info.name}' ({info.package}): {hook_name}() raised {_exception_line(exc)}" + _block_hint(info.name)
-                ) from None
-            if not isinstance(records, (list, tuple)):
-                raise PluginError(
-                    f"Plugin '{info.name}' ({info.package}): {hook_name}() must return a list of {record_type.__name__}, "
-                    f"got {type(records).__name__}." + _block_hint(info.name)
-                )
-            for record in records:
-                validate_record(record, kind, info, hook_name)
-            names = [record.name for record in records]
-            twice = sorted({n for n in names if names.count(n) > 1})
-            if twice:
-                raise PluginError(f"Plugin '{info.name}' ({info.package}): {hook_name}() returns more than one "
-                                  f"{kind.replace('_', ' ')} named '{twice[0]}'." + _block_hint(info.name))
-            found[kind] = list(records)
+    for kind in KINDS.values():
+        caller = manager.subset_hook_caller(kind.hook, remove_plugins=others)
+        implementations = len(caller.get_hookimpls())  # more than one with pluggy's specname option
+        if not implementations:
+            continue
+        try:
+            results = caller()
+        except (Exception, SystemExit) as exc:
+            raise PluginError(f"{kind.hook}() raised {_exception_line(exc)}") from None
+        results += [None] * (implementations - len(results))  # pluggy leaves out None results: "not a list" too
+        records: list[Any] = []
+        for result in results:
+            if not isinstance(result, (list, tuple)):
+                raise PluginError(f"{kind.hook}() must return a list of {kind.record_type.__name__}, got {type(result).__name__}.")
+            records += result
+        for record in records:
+            problems = record_problems(record, kind.name, kind.hook)
+            if problems:
+                raise PluginError(problems[0])
+        names = [record.name for record in records]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise PluginError(f"{kind.hook}() returns more than one {kind.name.replace('_', ' ')} named '{twice[0]}'.")
+        found[kind.name] = list(records)
     return found
-
-
-#: The callable field of each record type with options, and the arguments emokit passes to it by
-#: keyword besides the options (positional ones, like an augmentation's ``keras``, may have any name).
-_CALLABLE_FIELD: dict[str, tuple[str, tuple[str, ...]]] = {
-    "architecture": ("build", ("input_shape", "class_names")),
-    "augmentation": ("build", ()),
-    "face_detector": ("create", ()),
-}
 
 
 def record_problems(record: Any, kind: str, hook_name: str | None = None) -> list[str]:
     """Everything wrong with one record of ``kind``, as sentences; empty when it is well formed.
 
     Frozen dataclasses already refuse a missing required field when the plugin builds the
-    record, so this checks what a constructor cannot: types, empty text, callables, and
-    that every declared option is a keyword the callable accepts.
+    record, so this checks what a constructor cannot, reading each rule from the record type's
+    field annotations (no table per kind): text fields are strings (non-empty when required),
+    ``Callable`` fields callable (or ``None`` where the annotation allows it), ``Mapping`` fields
+    mappings with string keys, ``tuple`` fields tuples; and every declared option is a keyword of
+    the field marked :func:`emokit.records.takes_options`.
     """
-    record_type = RECORD_TYPES[kind]
-    hook_name = hook_name or HOOK_FOR_KIND[kind]
+    record_type = KINDS[kind].record_type
+    hook_name = hook_name or KINDS[kind].hook
     if not isinstance(record, record_type):
-        hint = ""
-        for other_kind, other_type in RECORD_TYPES.items():
-            if isinstance(record, other_type):
-                hint = f" (a {other_type.__name__} belongs in {HOOK_FOR_KIND[other_kind]}())"
+        hint = "".join(f" (a {other.record_type.__name__} belongs in {other.hook}())"
+                       for other in KINDS.values() if isinstance(record, other.record_type))
         return [f"{hook_name}() returned a {type(record).__name__}, expected {record_type.__name__}{hint}."]
     label = f"{record_type.__name__} '{getattr(record, 'name', '?')}'"
     problems: list[str] = []
@@ -353,24 +334,44 @@ def record_problems(record: Any, kind: str, hook_name: str | None = None) -> lis
     if not problems and not NAME_PATTERN.match(record.name):
         problems.append(f"{label}: the name may contain only letters, digits, '_', '-' and '.' (it is typed on the command line).")
     for f in fields(record_type):
-        value = getattr(record, f.name)
-        if f.name in ("build", "load", "create", "can_open") and not callable(value):
-            problems.append(f"{label}: field '{f.name}' is not callable (got {type(value).__name__}).")
-        if f.name in ("training_environment", "precision_limit", "training_layer", "fit_data") and value is not None and not callable(value):
-            problems.append(f"{label}: field '{f.name}' must be callable or None (got {type(value).__name__}).")
-        if f.name in ("options", "environment", "compile_options"):
-            if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-                problems.append(f"{label}: field '{f.name}' must be a mapping with string keys (got {type(value).__name__}).")
-        if f.name in ("module", "install") and (not isinstance(value, str) or not value.strip()):
-            problems.append(f"{label}: field '{f.name}' must be a non-empty string.")
-    if kind in _CALLABLE_FIELD and not problems:
-        problems += _option_problems(record, kind, label)
+        if f.name in ("name", "summary"):
+            continue
+        problem = _field_problem(f, getattr(record, f.name))
+        if problem:
+            problems.append(f"{label}: field '{f.name}' {problem}")
+    if not problems:
+        problems += _option_problems(record, record_type, label)
     return problems
 
 
-def _option_problems(record: Any, kind: str, label: str) -> list[str]:
+def _field_problem(f: Field, value: Any) -> str | None:
+    """What is wrong with one field's value, judged by the field's annotation (a string: annotations are postponed)."""
+    annotation = str(f.type)
+    optional = re.search(r"\|\s*None\b", annotation) is not None
+    if optional and value is None:
+        return None
+    required = f.default is MISSING and f.default_factory is MISSING
+    if "Callable" in annotation:
+        if callable(value):
+            return None
+        return f"must be callable or None (got {type(value).__name__})." if optional else f"is not callable (got {type(value).__name__})."
+    if annotation.startswith("Mapping"):
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            return f"must be a mapping with string keys (got {type(value).__name__})."
+    if annotation == "str":
+        if not isinstance(value, str) or (required and not value.strip()):
+            return "must be a non-empty string." if required else f"must be a string (got {type(value).__name__})."
+    if annotation.startswith("tuple[str") and (not isinstance(value, tuple) or not all(isinstance(v, str) for v in value)):
+        return f"must be a tuple of strings (got {value!r})."
+    return None
+
+
+def _option_problems(record: Any, record_type: type, label: str) -> list[str]:
     """Options the callable does not accept: a misspelled option only fails much later otherwise."""
-    field_name, passed = _CALLABLE_FIELD[kind]
+    marked = [f for f in fields(record_type) if OPTIONS_GO_TO in f.metadata]
+    if not marked:
+        return []
+    field_name, passed = marked[0].name, marked[0].metadata[OPTIONS_GO_TO]
     function = getattr(record, field_name)
     try:
         parameters = inspect.signature(function).parameters
@@ -379,9 +380,8 @@ def _option_problems(record: Any, kind: str, label: str) -> list[str]:
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         return []
     accepted = [name for name, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    options = getattr(record, "options", {})
     problems = []
-    for option in options:
+    for option in getattr(record, "options", {}):
         if option not in accepted:
             close = difflib.get_close_matches(option, accepted, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -390,10 +390,3 @@ def _option_problems(record: Any, kind: str, label: str) -> list[str]:
     if missing:
         problems.append(f"{label}: {field_name}() must accept {', '.join(missing)} (emokit passes it by keyword).")
     return problems
-
-
-def validate_record(record: Any, kind: str, info: PluginInfo, hook_name: str | None = None) -> None:
-    """Raise :class:`PluginError` naming the plugin if ``record`` is not a well-formed ``kind`` record."""
-    problems = record_problems(record, kind, hook_name)
-    if problems:
-        raise PluginError(f"Plugin '{info.name}' ({info.package}): {problems[0]}" + _block_hint(info.name))

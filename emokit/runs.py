@@ -128,9 +128,9 @@ def require_usable(run: Run) -> Run:
 
 def is_synthetic(dataset: str | None) -> bool:
     """Whether ``dataset`` names emokit's built-in synthetic faces."""
-    from emokit.data.synthetic import NAME  # noqa: PLC0415 - the data module loads OpenCV; listing runs need not
+    from emokit.data import SYNTHETIC  # noqa: PLC0415 - the data package loads NumPy; listing runs need not
 
-    return dataset == NAME
+    return dataset == SYNTHETIC
 
 
 def trained_on(run: Run) -> str | None:

@@ -1,10 +1,15 @@
-"""The FER-2013 dataset: the Kaggle CSV, or the Kaggle image layout as a folder or .zip."""
+"""The FER-2013 dataset plugin: the Kaggle CSV, or the Kaggle image layout as a folder or .zip.
+
+The reading is in :mod:`emokit_plugins.fer2013_files`, imported when a path is checked or loaded:
+``emokit --help`` imports this module, and numpy with OpenCV would cost it a fifth of a second.
+"""
 
 from __future__ import annotations
 
 from emokit import hookimpl
-from emokit.data.fer2013 import can_open_fer2013, load_fer2013
-from emokit.records import DatasetRecord
+from emokit.records import DatasetRecord, LazyImport
+
+NAME = "fer2013"
 
 
 @hookimpl
@@ -12,9 +17,9 @@ def emokit_datasets() -> list[DatasetRecord]:
     """FER-2013 in every form users have it."""
     return [
         DatasetRecord(
-            name="fer2013",
+            name=NAME,
             summary="FER-2013: Kaggle CSV (emotion,pixels,Usage) or image layout train/<class>/, test/<class>/ (folder or .zip)",
-            load=load_fer2013,
-            can_open=can_open_fer2013,
+            load=LazyImport("emokit_plugins.fer2013_files:load_fer2013"),
+            can_open=LazyImport("emokit_plugins.fer2013_files:can_open_fer2013"),
         )
     ]

@@ -19,13 +19,14 @@ is imported inside the functions, which emokit calls only once it has chosen the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from emokit.spec import Node
 
 from .fused_batch_norm import fused_batch_norm_layer
+
+if TYPE_CHECKING:  # numpy only for annotations: `emokit --help` imports this module
+    import numpy as np
 
 
 def training_layer(keras: Any, node: Node, layer_kwargs: Mapping[str, Any]) -> Any:

@@ -21,7 +21,7 @@ import numpy as np
 from emokit.anatomy import anatomy
 from emokit.backend import load_keras
 from emokit.builder import build_model
-from emokit.predictor import probabilities
+from emokit.inference.keras_model import model_probabilities as probabilities
 from emokit.registry import build_registry
 from emokit.specs import spec_for
 

@@ -12,7 +12,7 @@ import pytest
 from cli_utils import emokit_process, run_cli
 from emokit.artefacts import ARTEFACTS_FILE, record_artefact, recorded_digests, verify_artefact
 from emokit.errors import EmokitError
-from emokit.predictor import Predictor, open_predictor
+from emokit.inference.runtimes import open_runtime
 from emokit.registry import build_registry
 from emokit.runs import Run
 
@@ -47,7 +47,7 @@ def run_copy(trained_run, tmp_path):
 
 def swap_weights(run: Run) -> None:
     """Replace the run's weights by valid weights of the same model with other values."""
-    predictor = Predictor(run, build_registry(), "torch")
+    predictor = open_runtime(run, build_registry(), "keras", backend="torch")
     for variable in predictor.model.weights:
         variable.assign(np.asarray(variable.numpy()) + 0.5)
     other = run.path.parent / "other.weights.h5"
@@ -55,15 +55,17 @@ def swap_weights(run: Run) -> None:
     shutil.copyfile(other, run.weights_file)
 
 
+@pytest.mark.slow
 def test_swapped_weights_are_refused_by_keras_and_auto(run_copy):
     registry = build_registry()
     swap_weights(run_copy)
     for runtime in ("keras", "auto"):
         with pytest.raises(EmokitError) as exc:
-            open_predictor(run_copy, registry, "torch" if runtime == "keras" else None, runtime=runtime)
+            open_runtime(run_copy, registry, runtime, "torch" if runtime == "keras" else None)
         one_line_naming(exc, "model.weights.h5")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong-shape"])
 def test_a_damaged_weights_file_is_one_line_naming_it(run_copy, damage, capsys):
     (run_copy.path / ARTEFACTS_FILE).unlink()  # a run from before digests: only loading can tell
@@ -79,7 +81,7 @@ def test_a_damaged_weights_file_is_one_line_naming_it(run_copy, damage, capsys):
         other.save_weights(run_copy.path / "other.weights.h5")
         shutil.copyfile(run_copy.path / "other.weights.h5", weights)
     with pytest.raises(EmokitError) as exc:
-        Predictor(run_copy, build_registry(), "torch")
+        open_runtime(run_copy, build_registry(), "keras", backend="torch")
     one_line_naming(exc, "model.weights.h5")
     face = run_copy.path / "face.png"
     import cv2
@@ -89,14 +91,14 @@ def test_a_damaged_weights_file_is_one_line_naming_it(run_copy, damage, capsys):
     assert code == 2 and "model.weights.h5" in err and "Traceback" not in err, err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CAN_EXPORT, reason="exporting needs TensorFlow and ai-edge-litert")
 def test_a_swapped_litert_export_is_refused_by_litert_and_auto(run_copy):
-    from emokit.export import LITERT_FILE, LitePredictor
-
+    LITERT_FILE = "model.tflite"
     done = emokit_process("export", str(run_copy.path))
     assert done.returncode == 0, done.stderr
     assert LITERT_FILE in recorded_digests(run_copy)
-    LitePredictor(run_copy)  # the untouched export loads
+    open_runtime(run_copy, build_registry(), "litert")  # the untouched export loads
     model = run_copy.path / LITERT_FILE
     data = bytearray(model.read_bytes())
     data[-1] ^= 0xFF  # one byte: a valid-looking file that is not the one exported
@@ -104,5 +106,5 @@ def test_a_swapped_litert_export_is_refused_by_litert_and_auto(run_copy):
     registry = build_registry()
     for runtime in ("litert", "auto"):  # auto must not serve it, nor fall back to Keras without a word
         with pytest.raises(EmokitError) as exc:
-            open_predictor(run_copy, registry, runtime=runtime)
+            open_runtime(run_copy, registry, runtime)
         one_line_naming(exc, LITERT_FILE)

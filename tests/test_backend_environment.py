@@ -66,6 +66,7 @@ print(json.dumps({"pairs": len(pairs), "strides": [conv.strides[0] for _, conv i
 """
 
 
+@pytest.mark.slow
 def test_strided_pointwise_convolution_is_built_around_the_torch_segfault():
     # With oneDNN uncapped, torch 2.13 segfaulted in the first backward pass of mini_xception here.
     env = {k: v for k, v in os.environ.items() if k not in ("ONEDNN_MAX_CPU_ISA", "KERAS_BACKEND")}
@@ -127,6 +128,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_a_process_started_without_a_setting_refuses_to_train_a_model_that_needs_it():
     env = {k: v for k, v in os.environ.items() if k not in ("EMOKIT_TEST_KNOB", "KERAS_BACKEND")}
     done = subprocess.run([sys.executable, "-c", REFUSAL], env=env, capture_output=True, text=True, timeout=120)
@@ -173,6 +175,7 @@ class SpyBackends:
         return [replace(REGISTRY.get("backend", "torch"), training_layer=self.training_layer, fit_data=self.fit_data)]
 
 
+@pytest.mark.slow
 def test_training_uses_a_backend_plugins_training_layers_and_fit_data(tmp_path):
     from rich.console import Console
 

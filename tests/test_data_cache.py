@@ -10,8 +10,8 @@ import pytest
 
 import emokit.data.image_layout as image_layout
 from emokit.data.cache import cache_dir
-from emokit.data.image_folder import load_image_folder
 from emokit.records import DataRequest
+from emokit_plugins.image_folder import load_image_folder
 
 
 def make_folder(root: Path, per_class: int = 6) -> Path:

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from emokit import FER_CLASSES
-from emokit.data.fer2013 import can_open_fer2013, load_fer2013
 from emokit.errors import EmokitError
 from emokit.records import DataRequest
+from emokit_plugins.fer2013_files import can_open_fer2013, load_fer2013
 
 FOLDERS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")  # Kaggle's (alphabetical) folders
 

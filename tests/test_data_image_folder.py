@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from emokit.data import DatasetRejected
-from emokit.data.image_folder import can_open_image_folder, load_image_folder
 from emokit.errors import EmokitError
 from emokit.records import DataRequest
+from emokit_plugins.image_folder import can_open_image_folder, load_image_folder
 
 
 def write_classes(root: Path, per_class: dict[str, int], rgb: bool = True) -> Path:

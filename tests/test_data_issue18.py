@@ -21,10 +21,10 @@ import pytest
 
 from emokit import FER_CLASSES
 from emokit.data import open_dataset
-from emokit.data.fer2013 import load_fer2013
 from emokit.errors import EmokitError
 from emokit.records import DataRequest
 from emokit.registry import build_registry
+from emokit_plugins.fer2013_files import load_fer2013
 from tests.cli_utils import run_cli
 
 FER_FOLDERS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
@@ -236,7 +236,7 @@ def test_one_class_folder_gives_the_reason(registry, tmp_path):
 
 # --- item 3: skipped images are one clean line naming them -----------------------------------------
 
-LOAD_SCRIPT = "import sys; from pathlib import Path; from emokit.data.image_folder import load_image_folder; " \
+LOAD_SCRIPT = "import sys; from pathlib import Path; from emokit_plugins.image_folder import load_image_folder; " \
               "from emokit.records import DataRequest; load_image_folder(DataRequest(source=Path(sys.argv[1])))"
 
 
@@ -279,7 +279,7 @@ def test_training_still_needs_a_train_split(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_evaluate_a_run_on_a_test_only_folder(trained_run, tmp_path, capsys, caplog):
-    from emokit.data.synthetic import draw_face
+    from emokit_plugins.synthetic_faces import draw_face
 
     root = tmp_path / "elsewhere"
     for label, name in enumerate(FER_CLASSES):

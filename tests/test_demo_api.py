@@ -119,7 +119,8 @@ def test_stream_handler_annotates_frames_and_counts_fps(trained_run):
     sys.path.insert(0, str(Path(__file__).parent))
     from browser_utils import webcam_frame
 
-    from emokit.demo.engine import STREAM_DETECTOR_OPTIONS, ModelCache, detector_pool
+    from emokit.demo.engine import STREAM_DETECTOR_OPTIONS, ModelCache
+    from emokit.inference.frames import detector_pool
     from emokit.demo.stream import StreamHandler, StreamState
     from emokit.registry import build_registry
     from emokit.runs import find_run

@@ -86,8 +86,8 @@ def browser(demo, tmp_path_factory):
 def test_photo_upload_shows_box_label_and_probabilities(demo, browser, trained_run, tmp_path):
     from browser_utils import webcam_frame
 
-    from emokit.demo.annotate import EMOTION_COLORS
-    from emokit.faces import HaarFaceDetector
+    from emokit.inference.annotate import EMOTION_COLORS
+    from emokit_plugins.haar import HaarFaceDetector
 
     page, _ = browser
     photo = webcam_frame()

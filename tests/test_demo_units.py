@@ -11,13 +11,13 @@ import cv2
 import numpy as np
 import pytest
 
-from emokit.demo.annotate import EMOTION_COLORS, draw_faces, draw_text, overlay_heat
-from emokit.demo.engine import FaceTrack, ScaledDetector, TrackingDetector, no_runs_message, run_choices
+from emokit.demo.engine import no_runs_message, run_choices
 from emokit.demo.saliency import occlusion_map
-from emokit.faces import face_region
 from emokit.demo.stream import StreamState
-from emokit.faces import crop_face
-from emokit.predictor import FacePrediction
+from emokit.faces import crop_face, face_region
+from emokit.inference.annotate import EMOTION_COLORS, draw_faces, draw_text, overlay_heat
+from emokit.inference.frames import Face, ScaledDetector
+from emokit.inference.tracking import FaceTrack, TrackingDetector
 from emokit.records import Box
 
 PROBS = {"angry": 0.1, "happy": 0.7, "sad": 0.2}
@@ -25,7 +25,7 @@ PROBS = {"angry": 0.1, "happy": 0.7, "sad": 0.2}
 
 def test_draw_faces_boxes_each_face_in_its_emotion_colour():
     image = np.zeros((200, 300, 3), np.uint8)
-    out = draw_faces(image, [FacePrediction(Box(100, 80, 60, 60), PROBS)])
+    out = draw_faces(image, [Face(Box(100, 80, 60, 60), PROBS)])
     assert out.shape == image.shape
     edge = out[110, 99:102].astype(int)  # the box's left edge (anti-aliased)
     assert np.abs(edge - EMOTION_COLORS["happy"]).sum(axis=1).min() < 80
@@ -33,7 +33,7 @@ def test_draw_faces_boxes_each_face_in_its_emotion_colour():
 
 
 def test_draw_faces_accepts_gray_and_draw_text_labels():
-    out = draw_faces(np.zeros((100, 100), np.uint8), [FacePrediction(Box(0, 0, 50, 50), PROBS)], numbered=True)
+    out = draw_faces(np.zeros((100, 100), np.uint8), [Face(Box(0, 0, 50, 50), PROBS)], numbered=True)
     assert out.shape == (100, 100, 3)
     assert draw_text(np.zeros((50, 200, 3), np.uint8), "no face found").any()
 
@@ -87,9 +87,9 @@ class SpyHaar:
     """The real Haar detector, recording the size of every image it is asked to search."""
 
     def __init__(self):
-        from emokit.faces import HaarFaceDetector
+        from emokit.registry import build_registry
 
-        self.haar = HaarFaceDetector()
+        self.haar = build_registry().get("face_detector", "haar").create()
         self.searched = []
 
     def detect(self, image):

@@ -17,10 +17,11 @@ import cv2
 import numpy as np
 import pytest
 
-from emokit.demo.engine import STREAM_DETECTOR_OPTIONS, detector_pool
-from emokit.errors import EmokitError
 from emokit import faces
-from emokit.faces import HaarFaceDetector
+from emokit.demo.engine import STREAM_DETECTOR_OPTIONS
+from emokit.errors import EmokitError
+from emokit.inference.frames import detector_pool
+from emokit_plugins.haar import HaarFaceDetector
 from emokit.registry import build_registry
 
 HEAVY_MODULES = ("keras", "torch", "tensorflow", "jax", "gradio")

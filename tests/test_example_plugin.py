@@ -1,6 +1,6 @@
 """The example third-party package really installs: a fresh virtual environment, ``pip install``
-of emokit and ``plugins/examples/emokit-example-plugin``, its plugins listed, one epoch trained
-through the CLI with its architecture and augmentation.
+of emokit and ``plugins/examples/emokit-example-plugin``, its plugins listed, its command in
+``emokit --help`` and run, one epoch trained through the CLI with its architecture and augmentation.
 
 How the venv gets Keras, torch, numpy... without downloading gigabytes: it is created without
 pip, and a ``.pth`` file in its site-packages appends this interpreter's site-packages (where
@@ -96,9 +96,26 @@ def test_example_plugins_are_listed(installed):
     bin_dir, root = installed
     proc = run([str(bin_dir / "emokit"), "plugins"], cwd=root)
     rows = {line.split("│")[2].strip(): line for line in proc.stdout.splitlines() if line.count("│") == 6}
-    for kind, name in (("architecture", "lenet"), ("augmentation", "gamma"), ("face detector", "whole_image")):
+    for kind, name in (("architecture", "lenet"), ("augmentation", "gamma"), ("face detector", "whole_image"),
+                       ("command", "faces-count")):
         assert kind in rows[name] and "example" in rows[name] and "emokit-example-plugin" in rows[name], proc.stdout
     assert "small_cnn" in rows, "the built-in plugins are installed too"
+
+
+def test_example_command_is_in_the_help_and_runs(installed):
+    bin_dir, root = installed
+    help_text = run([str(bin_dir / "emokit"), "--help"], cwd=root).stdout
+    (panel,) = [part for part in help_text.split("╭─")[1:] if part.startswith(" Commands from plugins")]
+    assert "faces-count" in panel and "Count the faces a detector finds" in panel, help_text
+    assert "train" not in panel, "emokit's own commands stay in their own panel"
+    from PIL import Image  # noqa: PLC0415
+
+    photo = root / "crop.png"
+    Image.new("L", (60, 100), 128).save(photo)
+    out = run([str(bin_dir / "emokit"), "faces-count", str(photo), "--detector", "whole_image"], cwd=root).stdout
+    assert f"{photo}: 1 face" in out and "x=0 y=20 w=60 h=60 score=1.00" in out, out
+    blank = run([str(bin_dir / "emokit"), "faces-count", str(photo)], cwd=root).stdout  # the built-in haar detector
+    assert f"{photo}: 0 faces" in blank, blank
 
 
 def test_trains_one_epoch_with_the_example_architecture_and_augmentation(installed):

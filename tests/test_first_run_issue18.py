@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import require_backend
 from tests.cli_utils import emokit_process
 
 #: What TensorFlow prints when it starts: absl's preamble, oneDNN, CPU-feature and CUDA notices.
@@ -48,8 +49,9 @@ def _pytest_env() -> dict[str, str]:
     return {**os.environ, "KERAS_BACKEND": "torch", "TF_CPP_MIN_LOG_LEVEL": "0"}
 
 
+@pytest.mark.slow
 def test_seeding_a_torch_process_imports_no_tensorflow_and_draws_as_keras_does():
-    pytest.importorskip("tensorflow")
+    require_backend("tensorflow")
     done = subprocess.run([sys.executable, "-c", SEEDING], env=_pytest_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -72,7 +74,7 @@ def tiny_image_folder(tmp_path):
 
 @pytest.mark.slow
 def test_torch_training_prints_no_tensorflow_noise(tiny_image_folder, tmp_path, monkeypatch):
-    pytest.importorskip("tensorflow")
+    require_backend("tensorflow")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
     done = emokit_process("train", "--data", str(tiny_image_folder), "--epochs", "1", "--set", "width=0.25",
                           "--set", "dense_units=16", "--out", str(tmp_path / "runs"), backend="torch", timeout=600)

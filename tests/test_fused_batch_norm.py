@@ -11,6 +11,11 @@ import sys
 
 import pytest
 
+from conftest import require_backend
+
+#: Trains a model in a subprocess per backend: tens of seconds.
+pytestmark = pytest.mark.slow
+
 WORKER = """
 import json
 import sys
@@ -101,7 +106,7 @@ BACKENDS = ["tensorflow", "torch"]
 @pytest.fixture(scope="module", params=BACKENDS)
 def results(request, tmp_path_factory) -> dict:
     backend = request.param
-    pytest.importorskip(backend)
+    require_backend(backend)
     weights = tmp_path_factory.mktemp(backend) / "trained.weights.h5"
     env = {**os.environ, "KERAS_BACKEND": backend}
     done = subprocess.run([sys.executable, "-c", WORKER, str(weights), backend], env=env, capture_output=True,

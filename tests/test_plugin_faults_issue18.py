@@ -51,6 +51,7 @@ def fit_error(registry, config: TrainConfig, labels: np.ndarray | None = None) -
     return caught.value
 
 
+@pytest.mark.slow  # trains a model for a step
 def test_layer_that_raises_in_training_is_named_with_its_plugin(registry):
     config = TrainConfig(arch_options={"width": 0.25, "dense_units": 16}, backend="torch",
                          augmentations=(("flip", {}), ("raising_call", {})))

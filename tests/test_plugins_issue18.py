@@ -115,6 +115,7 @@ def test_cli_check_shows_broken_plugins_as_fail(site):
 
 # --- A name clash elsewhere must not silence the kit; a skipped check is never a pass ----------
 
+@pytest.mark.slow  # builds and runs models on a Keras backend
 def test_a_name_clash_elsewhere_does_not_skip_the_backend_checks(site, monkeypatch):
     install_entry_point(site, "emokit-dup", "dup", "plugin_duplicate")  # clashes with the built-in small_cnn
     monkeypatch.syspath_prepend(str(site))

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from emokit.errors import EmokitError
-from emokit.preprocess import MAX_PIXELS, decode_image, one_hot, read_image, to_model_input
+from emokit.preprocess import MAX_PIXELS, decode_image, read_image, to_model_input
 
 
 def encode(image: np.ndarray, suffix: str = ".png") -> bytes:
@@ -116,10 +116,3 @@ def test_to_model_input_rejects_bad_channels():
     with pytest.raises(EmokitError, match="channels must be 1"):
         to_model_input(np.zeros((4, 4), dtype=np.uint8), (4, 4), 2)
 
-
-def test_one_hot():
-    encoded = one_hot(np.array([0, 2, 1]), 3)
-    assert encoded.dtype == np.float32
-    assert encoded.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
-    with pytest.raises(EmokitError, match=r"Label 7 is out of range 0-6"):
-        one_hot(np.array([1, 7]), 7)

@@ -3,6 +3,10 @@ broken plugins and blocking (issue #2). Entry points are installed as pip would 
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +111,83 @@ def test_unknown_name_on_the_command_line(site):
     proc = run_emokit(site, "train", "--arch", "lenett")
     assert proc.returncode == 2
     assert "Unknown architecture 'lenett'." in proc.stderr and "Traceback" not in proc.stderr
+
+
+NEW_RECORD = '''
+
+@dataclass(frozen=True)
+class GreetingRecord:
+    """A greeting. ``greet(name, **options) -> str``."""
+
+    name: str
+    summary: str
+    #: Returns the greeting for ``name``.
+    greet: Callable[..., str] = takes_options()
+    #: Options ``greet`` accepts.
+    options: Mapping[str, Any] = field(default_factory=dict)
+'''
+
+NEW_HOOKSPEC = '''
+
+from emokit.records import GreetingRecord  # noqa: E402
+
+
+@hookspec
+def emokit_greetings() -> list[GreetingRecord]:
+    """Return the greetings this plugin provides."""
+'''
+
+#: The third file: the code that uses the new records (here, a plugin and the checks a consumer relies on).
+CONSUMER = '''
+import emokit
+from emokit import hookimpl
+from emokit.hookspecs import KINDS, RECORD_TYPES
+from emokit.records import GreetingRecord
+from emokit.registry import build_registry, record_problems
+from emokit.testing.contract import check_record
+from emokit.testing.docgen import reference
+
+
+class Greeter:
+    @hookimpl
+    def emokit_greetings(self):
+        return [GreetingRecord("hello", "Says hello", lambda name, loud=False: f"Hello, {name}", {"loud": False})]
+
+
+class Misspelled:
+    @hookimpl
+    def emokit_greeting(self):
+        return []
+
+
+registry = build_registry([("greeter", Greeter()), ("typo", Misspelled())], use_entry_points=False, blocked=())
+print(emokit.__file__)
+print(registry.get("greeting", "hello").greet("Ada"))
+print(KINDS["greeting"].hook, RECORD_TYPES["greeting"].__name__)
+print(registry.failures[0][1])
+print(record_problems(GreetingRecord("x", "A greeting", "not callable"), "greeting"))
+print(record_problems(GreetingRecord("x", "A greeting", lambda name: name, {"shout": True}), "greeting"))
+print([r.status for r in check_record(registry.get("greeting", "hello"), "greeting")])
+print("#### `GreetingRecord`" in reference() and "Returns the greeting for `name`." in reference())
+'''
+
+
+def test_a_new_hook_kind_needs_only_its_record_its_hookspec_and_its_consumer(tmp_path):
+    """The acceptance criterion of issue #19: a copy of emokit gets a new kind in records.py and hookspecs.py
+    alone; the registry, its checks, the contract kit and the field reference take it up unchanged."""
+    copy = tmp_path / "emokit"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "emokit", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "records.py").write_text((copy / "records.py").read_text() + NEW_RECORD)
+    (copy / "hookspecs.py").write_text((copy / "hookspecs.py").read_text() + NEW_HOOKSPEC)
+    proc = subprocess.run([sys.executable, "-c", CONSUMER], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    where, greeted, kind, misspelled, not_callable, bad_option, checks, documented = proc.stdout.strip().splitlines()
+    assert Path(where).is_relative_to(tmp_path), "the copy, not the checkout, was imported"
+    assert greeted == "Hello, Ada"
+    assert kind == "emokit_greetings GreetingRecord"
+    assert misspelled.startswith("unknown hook 'emokit_greeting'. Did you mean 'emokit_greetings'?")
+    assert not_callable == "[\"GreetingRecord 'x': field 'greet' is not callable (got str).\"]"
+    assert "option 'shout' is not a keyword argument of greet()" in bad_option
+    assert checks == "['pass']"
+    assert documented == "True"

@@ -11,6 +11,11 @@ import sys
 
 import pytest
 
+from conftest import require_backend
+
+#: Starts TensorFlow in a subprocess and fits: tens of seconds.
+pytestmark = pytest.mark.slow
+
 WORKER = """
 import json
 import numpy as np
@@ -54,7 +59,7 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict:
-    pytest.importorskip("tensorflow")
+    require_backend("tensorflow")
     env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
     done = subprocess.run([sys.executable, "-c", WORKER], env=env, capture_output=True, text=True,
                           timeout=300)

@@ -39,6 +39,7 @@ def by_check(results: list[CheckResult]) -> dict[tuple[str, str], CheckResult]:
     return {(r.name, r.check): r for r in results}
 
 
+@pytest.mark.slow  # builds and runs models on a Keras backend
 def test_well_behaved_plugin_passes_every_check():
     results = check_plugin("plugin_good", backends=["torch"])
     assert all(r.status == "pass" for r in results), "\n".join(map(str, results))
@@ -51,6 +52,7 @@ def test_well_behaved_plugin_passes_every_check():
     assert ("test_corner", "create() and detect() on gray and RGB images") in checks
 
 
+@pytest.mark.slow  # builds and runs models on a Keras backend
 def test_keras_imported_at_module_level_fails():
     outcome = check_plugin_module("plugin_imports_keras")
     assert outcome.status == "fail"
@@ -67,6 +69,7 @@ def bad_contract() -> dict[tuple[str, str], CheckResult]:
         return by_check(check_plugin("plugin_bad_contract", backends=["torch"]))
 
 
+@pytest.mark.slow  # builds and runs models on a Keras backend
 def test_architecture_without_softmax_fails_on_the_backend(bad_contract):
     outcome = bad_contract[("no_softmax", "builds and predicts on torch")]
     assert outcome.status == "fail"
@@ -92,6 +95,7 @@ def test_lambda_augmentation_is_skipped_with_the_reason(bad_contract):
     assert "build is not a module-level function" in outcome.detail
 
 
+@pytest.mark.slow  # builds and runs models on a Keras backend
 def test_assert_plugin_contract_lists_every_failure():
     with pytest.raises(AssertionError) as caught:
         assert_plugin_contract("plugin_imports_keras", backends=[])
@@ -99,6 +103,7 @@ def test_assert_plugin_contract_lists_every_failure():
     assert "[FAIL] plugin 'plugin_imports_keras' - imports without keras" in str(caught.value)
 
 
+@pytest.mark.slow  # builds and runs models on a Keras backend
 def test_plugin_that_imports_keras_is_not_imported_by_the_check():
     # Importing it would import Keras in the caller's process before a backend is chosen, fixing the
     # backend for everything the caller does next (a test run's later Keras tests, for one).
@@ -128,6 +133,7 @@ def test_registry_failures_are_reported_per_plugin(monkeypatch, tmp_path):
     assert [(r.plugin, r.check, r.status) for r in results if r.plugin == "broken"] == [("broken", "loads", "fail")]
 
 
+@pytest.mark.slow  # builds and runs models on a Keras backend
 def test_example_plugin_passes_on_every_installed_backend():
     results = assert_plugin_contract("emokit_example.plugin")
     backends = {r.check.rsplit(" on ", 1)[1] for r in results if r.check.startswith("builds and predicts on")}
@@ -138,6 +144,7 @@ def emokit_check(site: Path, *args: str) -> subprocess.CompletedProcess:
     return run_emokit(site, "plugins", "--check", *args, timeout=600, **{BLOCK_ENV: BUILT_INS})
 
 
+@pytest.mark.slow  # builds and runs models on a Keras backend
 def test_cli_check_prints_pass_and_fail_per_plugin(tmp_path):
     for plugin, module in (("good", "plugin_good"), ("bad", "plugin_bad_contract")):
         install_entry_point(tmp_path, f"emokit-{plugin}", plugin, module)
@@ -153,3 +160,26 @@ def test_cli_check_rejects_an_unknown_backend_at_once(tmp_path):
     proc = emokit_check(tmp_path, "--backend", "mxnet")
     assert proc.returncode == 2
     assert "Unknown backend 'mxnet'." in proc.stderr
+
+
+def test_runtime_exporter_and_command_records_get_their_own_checks():
+    from emokit.records import CommandRecord, ExporterRecord, LazyImport, RuntimeRecord  # noqa: PLC0415
+    from emokit.testing.contract import check_record  # noqa: PLC0415
+
+    def open_model(model, registry):
+        return None
+
+    missing = RuntimeRecord("npu", "An accelerator runtime", open_model, module="emokit_test_npu_runtime",
+                            install="pip install emokit-test-npu")
+    (formed, installed) = check_record(missing, "runtime")
+    assert formed.passed and installed.status == "skip"
+    assert installed.detail == "'emokit_test_npu_runtime' is not installed; install it with: pip install emokit-test-npu"
+
+    stray = ExporterRecord("npz", "Weights as .npz", lambda run, registry, target: target, runtime="npu", suffix="npz")
+    (formed, linked) = check_record(stray, "exporter")
+    assert formed.passed and linked.failed
+    assert "its runtime 'npu' is not a registered runtime" in linked.detail and "does not start with '.'" in linked.detail
+
+    broken = CommandRecord("gone", "A command whose module is missing", LazyImport("emokit_test_gone:command"))
+    (formed, imports) = check_record(broken, "command")
+    assert formed.passed and imports.failed and "No module named 'emokit_test_gone'" in imports.detail

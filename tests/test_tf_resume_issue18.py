@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cli_utils import emokit_process
+from conftest import require_backend
 from emokit.runs import find_run
 from test_training_issue18 import TINY_FLAGS
 
@@ -16,7 +17,7 @@ FLAGS = [*TINY_FLAGS[:TINY_FLAGS.index("--backend")], "--backend", "tensorflow",
 @pytest.mark.slow
 def test_a_resumed_tensorflow_run_repeats_the_uninterrupted_one(tmp_path):
     """Epochs 1-2 in one process, and epoch 1 then epoch 2 in a new process, give the same history."""
-    pytest.importorskip("tensorflow")
+    require_backend("tensorflow")
     runs = {}
     for name, epochs in (("whole", "2"), ("split", "1")):
         done = emokit_process("train", *FLAGS, "--epochs", epochs, "--out", str(tmp_path / name), backend="tensorflow", timeout=600)

@@ -25,7 +25,7 @@ TINY_FLAGS = ["--arch", "small_cnn", "--set", "width=0.5", "--set", "dense_units
 
 def test_run_directory_holds_everything(trained_run: Run):
     files = {p.name for p in trained_run.path.iterdir()}
-    assert {"config.json", "spec.json", "model.weights.h5", "history.csv", "metrics.json", "metadata.json", "status.json"} <= files
+    assert {"config.json", "spec.json", "preprocessing.json", "model.weights.h5", "history.csv", "metrics.json", "metadata.json", "status.json"} <= files
     assert {"curves.png", "confusion_val.png", "confusion_test.png"} <= {p.name for p in trained_run.plots_dir.iterdir()}
     assert trained_run.status()["state"] == "completed"
     history = trained_run.history()
@@ -39,6 +39,15 @@ def test_run_directory_holds_everything(trained_run: Run):
     assert meta["environment"] == {}  # the settings the backend applies (none on torch): they change speed
     # Nothing half-written is left behind.
     assert not list(trained_run.path.rglob(".tmp-*"))
+
+
+def test_run_records_its_preprocessing(trained_run: Run):
+    """RUN/preprocessing.json says how a face becomes the model's input, so every runtime predicts the same way."""
+    from emokit.inference.preprocessing import Preprocessing, read_preprocessing
+
+    written = json.loads((trained_run.path / "preprocessing.json").read_text())
+    assert written == {"input_size": [48, 48], "channels": 1, "margin": 0.2, "tta_crop": 15 / 16, "version": 1}
+    assert read_preprocessing(trained_run) == Preprocessing(input_size=(48, 48), channels=1)
 
 
 def test_learns_well_above_chance_on_torch(trained_run: Run):
@@ -91,7 +100,7 @@ def test_evaluate_on_another_backend_gives_the_same_metrics(trained_run: Run, ba
     for split in ("val", "test"):
         assert evaluated[split]["confusion_matrix"] == trained[split]["confusion_matrix"]
         assert evaluated[split]["loss"] == pytest.approx(trained[split]["loss"], abs=1e-4)
-    assert (trained_run.path / "evaluations" / backend / "confusion_test.png").exists()
+    assert (trained_run.path / "evaluations" / f"keras+{backend}" / "confusion_test.png").exists()
 
 
 def test_sigterm_keeps_checkpoint_and_resume_continues(tmp_path):
@@ -146,7 +155,7 @@ def test_predict_a_smiling_face_is_happy(trained_run: Run, capsys, tmp_path):
     import cv2
     import numpy as np
 
-    from emokit.data.synthetic import draw_face
+    from emokit_plugins.synthetic_faces import draw_face
 
     faces = [draw_face(np.random.default_rng(seed), 3, (48, 48), 1) for seed in range(5)]
     paths = []

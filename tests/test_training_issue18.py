@@ -296,12 +296,13 @@ def checkpointed(tmp_path_factory):
     from emokit.backend import load_keras
     from emokit.builder import build_model
     from emokit.training.checkpoint import save_checkpoint
-    from emokit.training.trainer import spec_for_options
+    from emokit.specs import build_spec
+    from emokit.training.preflight import input_shape
 
     registry = build_registry()
     keras = load_keras(registry, "torch")[1]
     config = TrainConfig(**TINY)
-    spec = spec_for_options(registry, config, ("a", "b", "c"))
+    spec = build_spec(registry, config.arch, config.arch_options, input_shape(config), ("a", "b", "c"))
     run = Run(tmp_path_factory.mktemp("checkpointed"))
 
     def fresh():
@@ -358,10 +359,12 @@ def test_a_damaged_checkpoint_is_named_and_the_one_before_is_used(checkpointed, 
 def test_wrong_shape_weights_in_every_checkpoint_are_one_line_naming_the_file(checkpointed, tmp_path):
     from emokit.builder import build_model
     from emokit.training.checkpoint import DamagedCheckpoint, resume_from_checkpoint
-    from emokit.training.trainer import spec_for_options
+    from emokit.specs import build_spec
+    from emokit.training.preflight import input_shape
 
     run, fresh, keras, _ = checkpointed
-    other = build_model(spec_for_options(build_registry(), TrainConfig(**TINY), ("a", "b", "c", "d", "e")), keras)
+    config = TrainConfig(**TINY)
+    other = build_model(build_spec(build_registry(), config.arch, config.arch_options, input_shape(config), ("a", "b", "c", "d", "e")), keras)
 
     def wrong_shapes(copy: Run) -> None:
         for folder in copy.checkpoint_dir.glob("epoch-*"):

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from emokit.errors import EmokitError
-from emokit.predictor import Predictor
+from emokit.inference.runtimes import open_runtime
 from emokit.registry import build_registry
 from emokit.runs import Run
-from emokit.tta import AveragedViews, five_crops, tta_views, with_tta
+from emokit.inference.tta import AveragedViews, five_crops, tta_views, with_tta
 from cli_utils import run_cli
 
 
@@ -55,14 +55,16 @@ def test_unknown_mode_names_the_modes():
         tta_views(gradient_faces(), "sideways")
 
 
+@pytest.mark.slow
 def test_tta_probabilities_are_the_mean_over_views_of_a_real_model(trained_run: Run):
-    predictor = Predictor(trained_run, build_registry(), "torch")
+    predictor = open_runtime(trained_run, build_registry(), "keras", backend="torch")
     faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1), dtype=np.uint8)
     assert with_tta(predictor, "none") is predictor
     for mode in ("flip", "ten-crop"):
         tta = with_tta(predictor, mode)
-        assert isinstance(tta, AveragedViews) and tta.label == f"torch+{mode}"
-        expected = np.mean([predictor.probabilities(view) for view in tta_views(faces, mode)], axis=0)
+        assert isinstance(tta, AveragedViews) and tta.label == f"keras+torch+{mode}"
+        expected = np.mean([predictor.probabilities(view) for view in tta_views(faces, mode, predictor.preprocessing.tta_crop)],
+                           axis=0)
         np.testing.assert_allclose(tta.probabilities(faces), expected, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(tta.probabilities(faces).sum(axis=1), 1.0, rtol=1e-5)
         assert tta.probabilities(faces[:0]).shape == (0, len(predictor.class_names))  # a photo with no face
@@ -74,17 +76,19 @@ def run_copy(trained_run, tmp_path):
     return Run(shutil.copytree(trained_run.path, tmp_path / trained_run.name, ignore=shutil.ignore_patterns("checkpoint")))
 
 
+@pytest.mark.slow
 def test_evaluate_with_ten_crop_is_labelled_and_agrees_with_single_pass(run_copy, capsys):
     code, out, err = run_cli(capsys, "evaluate", str(run_copy.path), "--backend", "torch", "--tta", "ten-crop", "--json")
     assert code == 0, err
     ten_crop = json.loads(out)["test"]
-    assert (run_copy.path / "evaluations" / "torch+ten-crop" / "confusion_test.png").exists()
+    assert (run_copy.path / "evaluations" / "keras+torch+ten-crop" / "confusion_test.png").exists()
     code, out, err = run_cli(capsys, "evaluate", str(run_copy.path), "--backend", "torch", "--json")
     single = json.loads(out)["test"]
     # The synthetic faces are easy: averaging over crops must not break a model that learned them.
     assert ten_crop["accuracy"] >= single["accuracy"] - 0.05 and ten_crop["accuracy"] > 0.5
 
 
+@pytest.mark.slow
 def test_bad_tta_mode_is_one_line(run_copy, capsys):
     for command in ("evaluate", "predict"):
         extra = [] if command == "evaluate" else [str(run_copy.path / "plots" / "curves.png"), "--no-detect"]
@@ -93,8 +97,9 @@ def test_bad_tta_mode_is_one_line(run_copy, capsys):
         assert "Traceback" not in err + out
 
 
+@pytest.mark.slow
 def test_predict_with_tta_answers_per_face(run_copy, capsys, tmp_path):
-    from emokit.data.synthetic import draw_face
+    from emokit_plugins.synthetic_faces import draw_face
 
     path = tmp_path / "smile.png"
     cv2.imwrite(str(path), draw_face(np.random.default_rng(0), 3, (48, 48), 1))

@@ -10,6 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
+try:  # Typer >= 0.23 carries its own copy of Click; this is Click's public get_current_context there
+    from typer._click.globals import get_current_context
+except ImportError:  # pragma: no cover - older Typer on the click package
+    from click import get_current_context
+
 from emokit.registry import Registry, build_registry
 from emokit.runs import Run, describe_skipped, find_run, require_usable, runs_root, skipped_newer_runs
 
@@ -18,13 +23,30 @@ console = Console()
 console_err = Console(stderr=True)
 
 
-def registry_with_warnings() -> Registry:
+def new_registry_with_warnings() -> Registry:
     """Build the registry and warn (without failing) about plugins that could not be loaded."""
     registry = build_registry()
     for name, reason in registry.failures:
         # Escaped: reasons quote plugin text ('[...]') that rich would take for markup; one line, never folded.
         console_err.print(f"[yellow]Warning:[/] plugin '{escape(name)}' is skipped: {escape(reason)}", highlight=False, soft_wrap=True)
     return registry
+
+
+def registry_for(ctx: typer.Context) -> Registry:
+    """The registry of this ``emokit`` invocation: the context's object (``main`` builds it, once, to
+    list the commands), or one built now and kept on the root context, so its warnings print once."""
+    registry = ctx.find_object(Registry)
+    if registry is None:
+        registry = new_registry_with_warnings()
+        ctx.find_root().obj = registry
+    return registry
+
+
+def registry_with_warnings() -> Registry:
+    """The registry a command works with: the one of the running ``emokit`` invocation (see
+    :func:`registry_for`), or, called outside the CLI, a new one (warning about plugins that could not load)."""
+    ctx = get_current_context(silent=True)
+    return registry_for(ctx) if ctx is not None else new_registry_with_warnings()
 
 
 def usable_run(ref: str, root: Path | None) -> Run:

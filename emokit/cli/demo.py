@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from emokit.cli.common import FlagCommand, console, console_err
-from emokit.demo.launch import FORGET_AFTER_S
+from emokit.cli.common import console, console_err
+from emokit.demo import FORGET_AFTER_S
 
 
 def demo_command(
@@ -18,7 +18,7 @@ def demo_command(
     detector: str = typer.Option("haar", "--detector", metavar="NAME[=key=value,...]",
                                  help="Face detector plugin and its options, e.g. haar=scale_factor=1.2,min_neighbors=3 (`emokit plugins` lists them)."),
     backend: Optional[str] = typer.Option(None, "--backend", help="Keras backend for the model."),
-    runtime: str = typer.Option("auto", "--runtime", help="keras, litert (the run's `emokit export`) or auto: the export when the run has a current one and no --backend is given."),
+    runtime: str = typer.Option("auto", "--runtime", help="keras, litert or onnx (the run's `emokit export`), any runtime a plugin adds, or auto: the run's fastest current export when no --backend is given, else keras."),
     runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder (default: $EMOKIT_RUNS_DIR or ./runs)."),
     share: bool = typer.Option(False, "--share", help="Also create a public gradio.live link (off by default)."),
     max_file_size: str = typer.Option("20mb", "--max-file-size", help="Largest upload accepted."),
@@ -39,6 +39,3 @@ def demo_command(
     launch_demo(run, runs=runs, host=host, port=port, detector=detector, backend=backend, runtime=runtime, share=share,
                 max_file_size=max_file_size, on_ready=ready, forget_after_s=forget_after)
 
-
-def register(app: typer.Typer) -> None:
-    app.command("demo", cls=FlagCommand)(demo_command)

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from emokit.anatomy import anatomy
-from emokit.cli.common import FlagCommand, console, registry_with_warnings
+from emokit.cli.common import console, registry_with_warnings
 from emokit.specs import spec_for
 
 
@@ -32,7 +32,3 @@ def describe_command(
     table.add_section()
     table.add_row("total", "", "", f"{result.params:,}", f"{result.flops / 1e6:.2f}")
     console.print(table)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("describe", cls=FlagCommand)(describe_command)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from emokit.cli.common import FlagCommand, console, registry_with_warnings, usable_run
+from emokit.cli.common import console, registry_with_warnings, usable_run
 
 
 def evaluate_command(
@@ -16,7 +16,8 @@ def evaluate_command(
     data: Optional[str] = typer.Option(None, "--data", help="Dataset to evaluate on (default: the run's own)."),
     split: list[str] = typer.Option(["test"], "--split", help="Split(s) to evaluate: train, val, test."),
     backend: Optional[str] = typer.Option(None, "--backend", help="Backend to run the model on (any installed one)."),
-    runtime: str = typer.Option("keras", "--runtime", help="keras, litert (the run's `emokit export`) or auto."),
+    runtime: str = typer.Option("keras", "--runtime", help="keras, litert or onnx (the run's `emokit export --format`), "
+                                "or auto (the fastest current export, else keras)."),
     tta: str = typer.Option("none", "--tta", help="Test-time augmentation: none, flip (average with the mirror image) or ten-crop (corner and centre crops, each mirrored)."),
     runs: Optional[Path] = typer.Option(None, "--runs", help="Runs folder."),
     json_out: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
@@ -38,6 +39,3 @@ def evaluate_command(
     for plot in result.plots:
         console.print(f"Confusion matrix: {plot}")
 
-
-def register(app: typer.Typer) -> None:
-    app.command("evaluate", cls=FlagCommand)(evaluate_command)

@@ -7,8 +7,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from emokit.cli.common import FlagCommand, console, registry_with_warnings
-from emokit.registry import HOOK_FOR_KIND
+from emokit.cli.common import console, registry_with_warnings
+from emokit.hookspecs import KINDS
 
 
 def plugins_command(
@@ -23,7 +23,7 @@ def plugins_command(
     table = Table(title="emokit plugins")
     for column in ("kind", "name", "summary", "plugin", "package"):
         table.add_column(column)
-    for kind in HOOK_FOR_KIND:
+    for kind in KINDS:
         for record_name in registry.names(kind):
             if registry.selects(selection, kind, record_name):
                 info = registry.provider(kind, record_name)
@@ -40,7 +40,3 @@ def plugins_command(
             results = check_registry(registry, backends or None, only=name)
         ok = print_check_report(results, console)
         raise typer.Exit(0 if ok else 1)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("plugins", cls=FlagCommand)(plugins_command)

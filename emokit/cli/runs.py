@@ -162,7 +162,3 @@ def compare_command(
     path = out or runs_root(runs) / "compare.png"
     plot_curves({run.name: run.history() for run in found}, path)
     console.print(f"Curves overlaid in {path}")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(runs_app, name="runs")

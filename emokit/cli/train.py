@@ -8,14 +8,16 @@ from typing import Optional
 
 import typer
 
-from emokit.cli.common import FlagCommand, console, registry_with_warnings
+from emokit.cli.common import console, registry_with_warnings
 from emokit.errors import EmokitError
 from emokit.options import parse_options
 from emokit.runs import Run, find_run, runs_root
-from emokit.training.config import TrainConfig
+from emokit.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
 
 #: The built-in synthetic set is a smoke test that should finish in minutes on a laptop.
 SYNTHETIC_EPOCHS = 3
+#: Every flag's default is TrainConfig's, so the CLI and a config built in Python train the same way.
+DEFAULTS = TrainConfig()
 
 
 #: The flags ``--resume`` takes: the run keeps every other setting it was started with.
@@ -24,24 +26,24 @@ RESUME_FLAGS = {"epochs": "--epochs", "patience": "--patience", "out": "--out"}
 
 def train_command(
     ctx: typer.Context,
-    arch: str = typer.Option("small_cnn", "--arch", help="Architecture (see `emokit plugins`)."),
+    arch: str = typer.Option(DEFAULTS.arch, "--arch", help="Architecture (see `emokit plugins`)."),
     data: Optional[str] = typer.Option(None, "--data", help="Dataset file or folder (FER-2013 zip/CSV/folder, image folder). Default: built-in synthetic faces."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Dataset plugin to read --data with (default: picked from the path)."),
     backend: Optional[str] = typer.Option(None, "--backend", help="torch, tensorflow or jax (default: $KERAS_BACKEND, else the first installed)."),
     aug: list[str] = typer.Option([], "--aug", help="Augmentation NAME or NAME=key=value,... (repeatable)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum epochs (default: 30; 3 on the built-in synthetic set)."),
-    batch_size: int = typer.Option(64, "--batch-size"),
-    lr: float = typer.Option(1e-3, "--lr", help="Initial learning rate."),
-    optimizer: str = typer.Option("adam", "--optimizer", help="adam, adamw, sgd or rmsprop."),
-    schedule: str = typer.Option("plateau", "--schedule", help="Learning-rate schedule: plateau, cosine or none."),
-    label_smoothing: float = typer.Option(0.0, "--label-smoothing"),
-    precision: str = typer.Option("float32", "--precision", help="float32, or mixed_bfloat16: bfloat16 compute, about 2x faster on CPUs with AVX-512 BF16/AMX."),
-    patience: int = typer.Option(8, "--patience", help="Early stopping: epochs without a better validation accuracy."),
-    class_weights: bool = typer.Option(False, "--class-weights", help="Weight classes inversely to their frequency."),
-    seed: int = typer.Option(0, "--seed"),
-    val_fraction: float = typer.Option(0.1, "--val-fraction", help="Share of train carved out for validation when the data has no val split."),
-    image_size: int = typer.Option(48, "--image-size", help="Input height and width."),
-    channels: int = typer.Option(1, "--channels", help="1 (grayscale) or 3 (RGB)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help=f"Maximum epochs (default: {DEFAULTS.epochs}; {SYNTHETIC_EPOCHS} on the built-in synthetic set)."),
+    batch_size: int = typer.Option(DEFAULTS.batch_size, "--batch-size"),
+    lr: float = typer.Option(DEFAULTS.lr, "--lr", help="Initial learning rate."),
+    optimizer: str = typer.Option(DEFAULTS.optimizer, "--optimizer", help=f"{', '.join(OPTIMIZERS)}."),
+    schedule: str = typer.Option(DEFAULTS.schedule, "--schedule", help=f"Learning-rate schedule: {', '.join(SCHEDULES)}."),
+    label_smoothing: float = typer.Option(DEFAULTS.label_smoothing, "--label-smoothing"),
+    precision: str = typer.Option(DEFAULTS.precision, "--precision", help="float32, or mixed_bfloat16: bfloat16 compute, about 2x faster on CPUs with AVX-512 BF16/AMX."),
+    patience: int = typer.Option(DEFAULTS.patience, "--patience", help="Early stopping: epochs without a better validation accuracy."),
+    class_weights: bool = typer.Option(DEFAULTS.class_weights, "--class-weights", help="Weight classes inversely to their frequency."),
+    seed: int = typer.Option(DEFAULTS.seed, "--seed"),
+    val_fraction: float = typer.Option(DEFAULTS.val_fraction, "--val-fraction", help="Share of train carved out for validation when the data has no val split."),
+    image_size: int = typer.Option(DEFAULTS.image_size, "--image-size", help="Input height and width."),
+    channels: int = typer.Option(DEFAULTS.channels, "--channels", help="1 (grayscale) or 3 (RGB)."),
     sets: list[str] = typer.Option([], "--set", help="Architecture option key=value (repeatable)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Runs folder (default: $EMOKIT_RUNS_DIR or ./runs)."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue an interrupted run (path or name)."),
@@ -72,7 +74,7 @@ def train_command(
                 config = TrainConfig(
                     arch=arch, arch_options=parse_options(sets, record.options, f"Architecture '{arch}'"), data=data,
                     dataset=dataset, backend=backend, augmentations=parse_augmentations(registry, aug),
-                    epochs=epochs if epochs is not None else (30 if (data or dataset) else SYNTHETIC_EPOCHS),
+                    epochs=epochs if epochs is not None else (DEFAULTS.epochs if (data or dataset) else SYNTHETIC_EPOCHS),
                     batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule, label_smoothing=label_smoothing,
                     precision=precision, patience=patience, class_weights=class_weights, seed=seed, val_fraction=val_fraction,
                     image_size=image_size, channels=channels,
@@ -100,6 +102,3 @@ def next_steps(run: Run) -> str:
     ref = shlex.quote(ref)
     return f"Next:\n  emokit evaluate {ref}\n  emokit predict {ref} photo.jpg\n  emokit demo {ref}"
 
-
-def register(app: typer.Typer) -> None:
-    app.command("train", cls=FlagCommand)(train_command)

@@ -2,8 +2,8 @@
 
 The key covers everything the arrays depend on (loader, source fingerprint, image size, channels,
 val_fraction, seed, :data:`LOADER_VERSION`), so a stale entry is never read; it is simply not found.
-Writes go to a temporary file that is then renamed, so a crash or a second process never leaves a
-half-written entry behind.
+Writes go through :func:`emokit.atomic.atomic_path` (a temporary file, then a rename), so a crash or a
+second process never leaves a half-written entry behind.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from emokit.atomic import atomic_path
 from emokit.data.fingerprint import fingerprint_path, fingerprint_values
 from emokit.records import DataRequest, Dataset, Split
 
@@ -111,14 +111,8 @@ def _write(path: Path, dataset: Dataset, warning: str | None) -> None:
     for name, split in dataset.splits.items():
         arrays[f"{name}__images"] = split.images
         arrays[f"{name}__labels"] = split.labels
-    tmp_name = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.stem, suffix=".tmp", delete=False) as handle:
-            tmp_name = handle.name
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, **arrays)  # uncompressed: loading is a plain read
-        os.replace(tmp_name, path)
     except OSError as exc:
-        if tmp_name and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
         logger.warning(f"Could not write the dataset cache in {path.parent}: {exc.strerror or exc}.")

@@ -15,30 +15,27 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from emokit.demo.annotate import as_rgb, draw_faces, draw_text, overlay_heat
 from emokit.demo.components import UploadLedger, inline_image, private_upload, track_uploads
 from emokit.demo.engine import (
-    MARGIN,
     PHOTO_DETECT_WIDTH,
     STREAM_DETECT_WIDTH,
     STREAM_DETECTOR_OPTIONS,
     ModelCache,
     RunChoice,
-    ScaledDetector,
-    analyze,
-    detector_pool,
     no_runs_message,
     run_choices,
     usable_run,
 )
-from emokit.demo.launch import FORGET_AFTER_S
+from emokit.demo import FORGET_AFTER_S
 from emokit.demo.runs_view import answering_facts, answering_markdown, choice_label, run_markdown, run_plot
 from emokit.demo.saliency import occlusion_map
-from emokit.faces import DetectorChoice, face_region, parse_detector
 from emokit.demo.stream import StreamHandler, StreamState
 from emokit.errors import EmokitError
-from emokit.predictor import FaceClassifier, check_runtime
-from emokit.preprocess import decode_image
+from emokit.faces import DetectorChoice, parse_detector
+from emokit.inference.annotate import as_rgb, overlay_heat
+from emokit.inference.runtimes import check_runtime
+from emokit.inference.frames import FrameAnalysis, FramePipeline, detector_pool, runtime_label
+from emokit.inference.runtime import Runtime
 from emokit.registry import Registry, build_registry
 from emokit.runs import find_run
 
@@ -80,24 +77,25 @@ class PhotoAnalyzer:
         try:
             if not run_name:
                 raise EmokitError("No trained run to use: train one first (see the Runs tab).")
-            predictor = self.load(run_name)
+            runtime = self.load(run_name)
         except EmokitError as exc:  # the model's fault, not the photo's: say so
             gr.Warning(str(exc))
             return None, None, f"**This run cannot answer:** {exc}", *hidden
+        pipeline = FramePipeline(runtime, self.detectors, detect_width=self.detect_width)
         try:
-            image = decode_image(data, "The upload")
-            result = analyze(image, predictor, ScaledDetector(self.detectors.get(), self.detect_width))
+            result = pipeline.analyze(data, source="The upload")
         except EmokitError as exc:
             gr.Warning(str(exc))
             return None, None, f"**Cannot analyse this file:** {exc}", *hidden
+        image = result.image
+        annotated = pipeline.annotate(image, result, numbered=len(result.faces) > 1)
         if not result.faces:
             message = "No face found. Try a well-lit, frontal face that is not too small in the picture."
             gr.Warning(message)
-            return _shrink(draw_text(image, "no face found")), None, message, *hidden
-        annotated = draw_faces(image, result.faces, numbered=len(result.faces) > 1)
-        saliency = self._saliency(image, predictor, result)
+            return _shrink(annotated), None, message, *hidden
+        saliency = self._saliency(image, runtime, result)
         labels = [
-            gr.Label(value=face.probabilities, label=f"Face {i + 1}: {face.emotion}", visible=True)
+            gr.Label(value=face.probabilities, label=f"Face {i + 1}: {face.emotion} (face score {face.score:.2f})", visible=True)
             for i, face in enumerate(result.faces[:MAX_FACE_LABELS])
         ]
         labels += hidden[len(labels):]
@@ -110,13 +108,13 @@ class PhotoAnalyzer:
         return _shrink(annotated), _shrink(saliency), status, *labels
 
     @staticmethod
-    def _saliency(image: np.ndarray, predictor: FaceClassifier, result) -> np.ndarray:
+    def _saliency(image: np.ndarray, runtime: Runtime, result: FrameAnalysis) -> np.ndarray:
         """Occlusion heat maps of each face's top class, laid over the photo where each crop came from."""
         canvas = as_rgb(image)
-        for face, model_input in zip(result.faces[:MAX_FACE_LABELS], result.batch):
-            index = predictor.class_names.index(face.emotion)
-            heat = occlusion_map(predictor.probabilities, model_input, index)
-            canvas = overlay_heat(canvas, heat, face_region(face.box, image.shape, MARGIN))
+        for face, model_input, region in zip(result.faces[:MAX_FACE_LABELS], result.batch, result.regions):
+            index = list(runtime.class_names).index(face.emotion)
+            heat = occlusion_map(runtime.probabilities, model_input, index)
+            canvas = overlay_heat(canvas, heat, region)
         return canvas
 
 
@@ -138,10 +136,10 @@ def serving_line(choice: RunChoice, models: ModelCache) -> str:
         reasons = "; ".join(f"{name}: {reason}" for name, reason in list(choice.unusable.items())[:3])
         return f"No run in {choice.root} can answer yet ({reasons})."
     try:
-        predictor = models.get(usable_run(choice.selected, choice.root))
+        runtime = models.get(usable_run(choice.selected, choice.root))
     except EmokitError as exc:
         return f"The chosen run cannot answer: {exc}"
-    return f"Serving {answering_facts(choice.runs[choice.selected], predictor.runtime)}."
+    return f"Serving {answering_facts(choice.runs[choice.selected], runtime_label(runtime))}."
 
 
 def build_demo(
@@ -172,10 +170,10 @@ def build_demo(
     chosen = parse_detector(registry, detector)  # an unknown detector or a bad option fails now, not on the first photo
     detectors = detector_pool(registry, chosen)
     choice = run_choices(runs_root, run)
-    check_runtime(runtime)  # a typo fails now, not on the first frame
+    check_runtime(registry, runtime)  # a typo fails now, not on the first frame
     models = models or ModelCache(registry, backend, runtime=runtime)
 
-    def load(name: str) -> FaceClassifier:
+    def load(name: str) -> Runtime:
         return models.get(usable_run(name, choice.root))
 
     photo = PhotoAnalyzer(load, detectors)
@@ -191,7 +189,7 @@ def build_demo(
         except EmokitError as exc:
             return f"**{exc}**", f"**{exc}**", None, None
         try:  # what answers: data, accuracy and the runtime, which loading the model decides
-            return answering_markdown(selected, load(name).runtime), *views
+            return answering_markdown(selected, runtime_label(load(name))), *views
         except EmokitError as exc:
             return f"**This run cannot answer:** {exc}", *views
 

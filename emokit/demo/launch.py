@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from emokit.demo import FORGET_AFTER_S
+
 #: Uploads above this size are refused by Gradio before they reach the app.
 MAX_FILE_SIZE = "20mb"
 #: Hosts that only this machine can reach.
@@ -26,9 +28,6 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: System font stacks: Gradio's default theme would otherwise ask Google Fonts for its typefaces.
 SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
 MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
-#: Seconds an uploaded photo or webcam frame stays on disk after a request last read it (the page
-#: shows the uploaded photo from the server meanwhile); then Gradio's sweep deletes it.
-FORGET_AFTER_S = 30
 #: Every demo's private temp folder is named ``emokit-demo-*`` in the system temp folder.
 TEMP_PREFIX = "emokit-demo-"
 #: A file in the temp folder that its demo holds an exclusive lock on for as long as it runs: the

@@ -1,4 +1,4 @@
-"""What drove a prediction: occlusion saliency, computed through the predictor only.
+"""What drove a prediction: occlusion saliency, computed through the runtime only.
 
 Occlusion (Zeiler & Fergus, 2014) slides a grey patch over the face and records how much the
 predicted class's probability drops with each part hidden. It needs nothing but forward passes,
@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-
 
 
 def occlusion_batch(face: np.ndarray, patch: int, stride: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -44,7 +43,7 @@ def occlusion_map(
     """Heat map (H, W) in 0..1 of how much hiding each pixel lowers the probability of ``class_index``.
 
     ``classify`` maps a uint8 batch (N, H, W, C) to probabilities (N, classes), e.g.
-    :meth:`emokit.predictor.Predictor.probabilities`; ``face`` is one model-input image. The
+    :meth:`emokit.inference.runtime.Runtime.probabilities`; ``face`` is one model-input image. The
     patch defaults to a sixth of the face (8 px on 48x48), the stride to half the patch.
     """
     face = np.asarray(face, dtype=np.uint8)

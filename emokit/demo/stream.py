@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emokit.demo.annotate import draw_faces, draw_text
-from emokit.demo.engine import STREAM_DETECT_WIDTH, DetectorPool, FaceTrack, ScaledDetector, TrackingDetector, analyze
+from emokit.demo.engine import STREAM_DETECT_WIDTH
 from emokit.errors import EmokitError
-from emokit.predictor import FaceClassifier
+from emokit.inference.frames import DetectorPool, FramePipeline, runtime_label
+from emokit.inference.runtime import Runtime
+from emokit.inference.tracking import FaceTrack
 
 
 #: A gap this long between frames (seconds) starts a new stream: fps and face tracking restart.
@@ -57,12 +58,12 @@ class FrameResult:
 class StreamHandler:
     """Analyses webcam frames with the model of the chosen run.
 
-    ``load`` maps a run name to its loaded :class:`~emokit.predictor.FaceClassifier` (loaded once,
-    see :class:`~emokit.demo.engine.ModelCache`); detection runs on frames shrunk to
-    ``detect_width`` pixels wide.
+    ``load`` maps a run name to its loaded :class:`~emokit.inference.runtime.Runtime` (loaded once,
+    see :class:`~emokit.demo.engine.ModelCache`). Each frame goes through the frame pipeline with the
+    session's face track; detection runs on frames shrunk to ``detect_width`` pixels wide.
     """
 
-    def __init__(self, load: Callable[[str], FaceClassifier], detectors: DetectorPool, detect_width: int | None = STREAM_DETECT_WIDTH) -> None:
+    def __init__(self, load: Callable[[str], Runtime], detectors: DetectorPool, detect_width: int | None = STREAM_DETECT_WIDTH) -> None:
         self.load = load
         self.detectors = detectors
         self.detect_width = detect_width
@@ -77,20 +78,19 @@ class StreamHandler:
         if state.times and start - state.times[-1] > NEW_STREAM_GAP_S:
             state.track = FaceTrack()  # a new stream after a pause: search the whole first frame
         try:
-            predictor = self.load(run_name)
-            detector = ScaledDetector(TrackingDetector(self.detectors.get(), state.track), self.detect_width)
-            result = analyze(image, predictor, detector)
+            runtime = self.load(run_name)
+            pipeline = FramePipeline(runtime, self.detectors, detect_width=self.detect_width)
+            result = pipeline.analyze(image, track=state.track, annotate=True)
         except EmokitError as exc:
             return FrameResult(image, None, f"Error: {exc}", {})
-        annotate_start = time.perf_counter()
-        annotated = draw_faces(image, result.faces) if result.faces else draw_text(image, "no face found")
         done = time.perf_counter()
-        timings = {**result.timings, "annotate": (done - annotate_start) * 1e3, "total": (done - start) * 1e3}
+        annotated = result.annotated
+        timings = {**result.timings, "total": (done - start) * 1e3}
         fps = state.tick(done)
         faces = len(result.faces)
         status = (
             f"{fps:.1f} fps shown · frame {state.frames} · {faces} face{'s' if faces != 1 else ''} · "
-            f"{timings['total']:.1f} ms per frame on the server ({predictor.label})"
+            f"{timings['total']:.1f} ms per frame on the server ({runtime_label(runtime)})"
         )
         main = result.faces[0].probabilities if result.faces else None
         return FrameResult(annotated, main, status, timings)

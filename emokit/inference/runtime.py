@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 class ModelSource:
     """A trained model to open: a run folder, or an exported file (with the run it came from, if known).
 
-    ``spec`` gives the classes and input shape; ``preprocessing`` how a face becomes model input.
+    ``spec`` gives the classes and input shape; ``preprocessing`` how a face becomes model input. Both
+    are ``None`` only for a bare exported file (no run folder beside it): a runtime that opens such
+    files reads them from the file itself (the ONNX export carries them as metadata) or refuses it.
     """
 
-    spec: ModelSpec
-    preprocessing: Preprocessing
+    spec: ModelSpec | None
+    preprocessing: Preprocessing | None
     #: The run folder, or ``None`` for a bare exported file.
     run: Run | None = None
     #: An exported model file (``model.onnx``), or ``None`` for the run's Keras weights.
@@ -52,3 +54,46 @@ class Runtime(Protocol):
     def class_names(self) -> tuple[str, ...]: ...
 
     def probabilities(self, images: np.ndarray) -> np.ndarray: ...
+
+
+class BaseRuntime:
+    """Shared conveniences for runtime classes: set ``label``, ``source`` (and so ``spec`` and
+    ``preprocessing``) and implement ``probabilities``; the rest follows from the spec."""
+
+    label: str
+    source: ModelSource
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self.source.spec
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        return self.source.preprocessing
+
+    @property
+    def run(self) -> Run | None:
+        """The run the model came from (``None`` for a bare exported file)."""
+        return self.source.run
+
+    @property
+    def runtime(self) -> str:
+        """The same as ``label`` (the name the demo and ``emokit predict`` showed before runtimes were plugins)."""
+        return self.label
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(self.spec.class_names)
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.preprocessing.input_size
+
+    @property
+    def channels(self) -> int:
+        return self.preprocessing.channels
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Probabilities for uint8 model-input images (N, H, W, C): float32 (N, classes)."""
+        raise NotImplementedError
+

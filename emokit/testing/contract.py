@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from emokit.registry import HOOK_FOR_KIND, Registry, build_registry
+from emokit.hookspecs import KINDS
+from emokit.registry import Registry, build_registry
 from emokit.testing import local
 from emokit.testing.backends import BackendJob, backends_to_check, run_backend_checks
 from emokit.testing.imports import check_plugin_module
@@ -23,9 +24,11 @@ Backends = Sequence[str] | None
 
 
 def check_record(record: Any, kind: str, plugin: str = "-", backends: Backends = None) -> list[CheckResult]:
-    """Every check that applies to one record of ``kind`` (architecture, augmentation, backend, dataset, face_detector)."""
+    """Every check that applies to one record of ``kind`` (a key of :data:`emokit.hookspecs.KINDS`).
+
+    An exporter's runtime is looked up in emokit's installed registry."""
     job = BackendJob()
-    return _local_checks(record, kind, plugin, job) + _keras_checks(job, None, backends)
+    return _local_checks(record, kind, plugin, job, None) + _keras_checks(job, None, backends)
 
 
 def check_architecture(record: Any, backends: Backends = None, plugin: str = "-") -> list[CheckResult]:
@@ -96,10 +99,10 @@ def check_registry(registry: Registry, backends: Backends = None,
         if info.module and info.name in plugins and record_name is None:
             results.append(module_checks.get(info.module) or check_plugin_module(info.module, plugin=info.name))
     job = BackendJob()
-    for kind in HOOK_FOR_KIND:
+    for kind in KINDS:
         for name, record in registry.records(kind).items():
             if registry.selects(selection, kind, name):
-                results += _local_checks(record, kind, registry.provider(kind, name).name, job)
+                results += _local_checks(record, kind, registry.provider(kind, name).name, job, registry)
     return results + _keras_checks(job, registry, backends)
 
 
@@ -128,8 +131,9 @@ def assert_plugin_contract(plugin: ModuleType | str, backends: Backends = None) 
     return results
 
 
-def _local_checks(record: Any, kind: str, plugin: str, job: BackendJob) -> list[CheckResult]:
-    """The in-process checks of one record; adds its Keras checks to ``job``."""
+def _local_checks(record: Any, kind: str, plugin: str, job: BackendJob, registry: Registry | None) -> list[CheckResult]:
+    """The in-process checks of one record; adds its Keras checks to ``job``. A kind without checks of its
+    own gets the well-formed check alone."""
     formed = local.check_well_formed(record, kind, plugin)
     if not formed.passed:
         return [formed]  # the other checks would only fail in less helpful ways
@@ -145,6 +149,13 @@ def _local_checks(record: Any, kind: str, plugin: str, job: BackendJob) -> list[
         results.append(local.check_dataset(record, plugin))
     elif kind == "face_detector":
         results.append(local.check_face_detector(record, plugin))
+    elif kind == "runtime":
+        results.append(local.check_runtime(record, plugin))
+    elif kind == "exporter":
+        runtimes = (registry or build_registry()).records("runtime")
+        results.append(local.check_exporter(record, runtimes, plugin))
+    elif kind == "command":
+        results.append(local.check_command(record, plugin))
     return results
 
 

@@ -1,10 +1,12 @@
-"""Contract checks that run in this process: well-formed records, specs, datasets, face detectors.
+"""Contract checks that run in this process: well-formed records, specs, datasets, face detectors,
+runtimes (their module installed), exporters (their runtime exists) and commands (their function resolves).
 
 None of these imports Keras; the checks that need a backend are in :mod:`emokit.testing.backends`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import numpy as np
 
 from emokit import FER_CLASSES
 from emokit.anatomy import anatomy
-from emokit.records import Box
+from emokit.records import Box, LazyImport
 from emokit.registry import record_problems
 from emokit.spec import ModelSpec
 from emokit.testing.results import CheckResult, result
@@ -111,6 +113,45 @@ def check_face_detector(record: Any, plugin: str = "-") -> CheckResult:
     except Exception as exc:
         return result(plugin, "face_detector", record.name, check, f"raised {type(exc).__name__}: {exc}")
     return result(plugin, "face_detector", record.name, check, None)
+
+
+def check_runtime(record: Any, plugin: str = "-") -> CheckResult:
+    """The runtime's module is installed (found without importing it: runtimes import it only when opened);
+    when it is not, the check is skipped with the record's install line, as a missing backend is."""
+    check = "its module is installed"
+    if not record.module:
+        return result(plugin, "runtime", record.name, check, None)
+    try:
+        found = importlib.util.find_spec(record.module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        return CheckResult(plugin, "runtime", record.name, check, "skip",
+                           f"'{record.module}' is not installed; install it with: {record.install or '(no install line given)'}")
+    return result(plugin, "runtime", record.name, check, None)
+
+
+def check_exporter(record: Any, runtimes: Any, plugin: str = "-") -> CheckResult:
+    """The runtime that runs the exported file (``record.runtime``) is one of ``runtimes``, and the suffix is a suffix."""
+    problems = []
+    if record.runtime not in runtimes:
+        problems.append(f"its runtime '{record.runtime}' is not a registered runtime (have: {', '.join(sorted(runtimes)) or 'none'}).")
+    if not record.suffix.startswith("."):
+        problems.append(f"its suffix {record.suffix!r} does not start with '.'.")
+    return result(plugin, "exporter", record.name, "its runtime exists and its suffix is a file suffix", problems)
+
+
+def check_command(record: Any, plugin: str = "-") -> CheckResult:
+    """The command's function can be found: a :class:`~emokit.records.LazyImport` target imports."""
+    check = "its function can be imported"
+    if isinstance(record.function, LazyImport):
+        try:
+            function = record.function.resolve()
+        except Exception as exc:
+            return result(plugin, "command", record.name, check, f"{record.function.target}: {type(exc).__name__}: {exc}")
+        if not callable(function):
+            return result(plugin, "command", record.name, check, f"{record.function.target} is a {type(function).__name__}, not callable.")
+    return result(plugin, "command", record.name, check, None)
 
 
 def function_reference(function: Any) -> str | None:

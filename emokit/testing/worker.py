@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from emokit.backend import set_random_seed
-from emokit.training.preflight import one_line  # the trainer's one-line form of an error from plugin code
+from emokit.plugin_errors import one_line  # the one-line form of an error from plugin code
 
 #: How many training-mode draws an augmentation gets to change a batch (some act on part of the batches).
 DRAWS = 4
@@ -35,7 +35,7 @@ def check_architecture_spec(keras: Any, spec_json: str) -> list[str]:
     """Build the spec, run a forward pass, and compare the parameter count with emokit's anatomy."""
     from emokit.anatomy import anatomy
     from emokit.builder import build_model
-    from emokit.predictor import probabilities
+    from emokit.inference.keras_model import model_probabilities
     from emokit.spec import ModelSpec
 
     spec = ModelSpec.from_json(spec_json)
@@ -43,7 +43,7 @@ def check_architecture_spec(keras: Any, spec_json: str) -> list[str]:
     set_random_seed(keras, 7)
     model = build_model(spec, keras)
     images = np.random.default_rng(123).integers(0, 256, size=(2, *spec.input_shape)).astype(np.uint8)
-    probs = probabilities(model, keras, images)
+    probs = model_probabilities(model, keras, images)  # the keras runtime's own call (an untrained model: no run to open)
     problems = []
     if probs.shape != (2, len(spec.class_names)):
         problems.append(f"{where}: output shape {probs.shape}, expected {(2, len(spec.class_names))}.")

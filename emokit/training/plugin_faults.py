@@ -22,9 +22,9 @@ import dataclasses
 import types
 from collections.abc import Iterable, Iterator
 
+from emokit.plugin_errors import one_line, plugin_label
 from emokit.registry import Registry
 from emokit.training.config import TrainConfig
-from emokit.training.preflight import one_line, plugin_label
 
 def used_records(config: TrainConfig) -> list[tuple[str, str]]:
     """(kind, name) of every record whose code a training with ``config`` runs."""

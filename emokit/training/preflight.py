@@ -18,7 +18,6 @@ only the layer shapes are checked, so the number of placeholder classes does not
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 import numpy as np
@@ -26,35 +25,18 @@ import numpy as np
 from emokit import FER_CLASSES
 from emokit.anatomy import anatomy
 from emokit.errors import EmokitError, PluginError
+from emokit.plugin_errors import one_line, plugin_label
 from emokit.registry import Registry
 from emokit.spec import Dense, Flatten, ModelSpec
+from emokit.specs import build_spec
 from emokit.training.config import TrainConfig
 
 #: Images in the batch an augmentation's layers are run on: two, so per-image randomness is exercised.
 PROBE_BATCH = 2
 
 
-def plugin_label(registry: Registry, kind: str, name: str) -> str:
-    """``Augmentation 'flip' from plugin 'augmentations' (package emokit)``: how every plugin error starts."""
-    info = registry.provider(kind, name)
-    return f"{kind.replace('_', ' ').capitalize()} '{name}' from plugin '{info.name}' (package {info.package})"
-
-
-#: Keras re-raises a layer's exception as "Exception encountered when calling X.call().", then the
-#: original message in bold (ANSI codes), then the arguments: the original message is what matters.
-_KERAS_CONTEXT = re.compile(r"^Exception encountered when calling (\S+?)\.?$")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def one_line(exc: BaseException) -> str:
-    """``TypeError: first line of the message``: an exception as one line, whatever its message holds."""
-    lines = [line.strip() for line in _ANSI.sub("", str(exc)).splitlines() if line.strip()]
-    if len(lines) > 1 and (context := _KERAS_CONTEXT.match(lines[0])):
-        lines = [f"{lines[1]} (in {context.group(1)})"]
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-
-
-def _input_shape(config: TrainConfig) -> tuple[int, int, int]:
+def input_shape(config: TrainConfig) -> tuple[int, int, int]:
+    """The model input a config trains: (height, width, channels)."""
     return (config.image_size, config.image_size, config.channels)
 
 
@@ -66,18 +48,9 @@ def check_spec(config: TrainConfig, registry: Registry, class_names: tuple[str, 
     and the layer at fault when ``build`` raises or returns no spec, or a layer's output has no
     pixels left. Needs no Keras.
     """
-    record = registry.get("architecture", config.arch)
+    spec = build_spec(registry, config.arch, config.arch_options, input_shape(config), tuple(class_names))
     label = plugin_label(registry, "architecture", config.arch)
-    shape = _input_shape(config)
-    size = "x".join(str(n) for n in shape)
-    try:
-        spec = record.build(input_shape=shape, class_names=tuple(class_names), **{**record.options, **config.arch_options})
-    except EmokitError as exc:
-        raise PluginError(f"{label} refused a {size} input: {exc}") from None
-    except Exception as exc:  # plugin code: any failure is the plugin's, named in one line
-        raise PluginError(f"{label}: build() raised {one_line(exc)} (input {size}, options {config.arch_options or 'default'}).") from None
-    if not isinstance(spec, ModelSpec):
-        raise PluginError(f"{label}: build() returned {type(spec).__name__}, not a ModelSpec.")
+    size = "x".join(str(n) for n in input_shape(config))
     # Only shapes are checked here: a Flatten and a Dense for the placeholder classes after the last
     # layer make the output match whatever the head gives, so the real class count cannot matter.
     probe = dataclasses.replace(spec, layers=(*spec.layers, Flatten(), Dense(len(spec.class_names))))
@@ -96,7 +69,7 @@ def check_augmentations(config: TrainConfig, registry: Registry, keras: Any) -> 
     result or a changed shape becomes a one-line :class:`PluginError` naming the augmentation,
     its plugin and package.
     """
-    shape = _input_shape(config)
+    shape = input_shape(config)
     size = "x".join(str(n) for n in shape)
     batch = np.random.default_rng(config.seed).integers(0, 256, size=(PROBE_BATCH, *shape)).astype(np.float32)
     for name, options in config.augmentations:

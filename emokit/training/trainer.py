@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import importlib
-import importlib.metadata
 import math
-import os
-import platform
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -16,27 +10,30 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-import emokit
 from emokit.artefacts import load_weights, verify_artefact
-from emokit.atomic import remove_stale_temps, write_json, write_text
-from emokit.backend import activate, check_precision, cpu_has_bfloat16, environment_for, resolve_backend, set_random_seed
+from emokit.atomic import write_json, write_text
+from emokit.backend import activate, check_precision, cpu_has_bfloat16, resolve_backend, set_random_seed
 from emokit.builder import PRECISIONS, build_model
 from emokit.data import open_dataset
 from emokit.errors import EmokitError, PluginError
 from emokit.evaluation import evaluate_splits
+from emokit.inference.keras_model import model_probabilities
+from emokit.inference.preprocessing import Preprocessing, write_preprocessing
 from emokit.options import check_options, parse_named, parse_options
 from emokit.plots import plot_curves
-from emokit.predictor import probabilities
+from emokit.plugin_errors import one_line
 from emokit.records import BackendRecord, DataRequest, Dataset
 from emokit.registry import Registry
 from emokit.runs import Run, is_synthetic, runs_root
 from emokit.spec import ModelSpec
+from emokit.specs import build_spec
 from emokit.training.callbacks import TrainingDiverged, make_callbacks, progress_display
 from emokit.training.checkpoint import resume_from_checkpoint
 from emokit.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
 from emokit.training.interrupts import StopSignals, stop_signals
 from emokit.training.plugin_faults import plugin_fault, used_records
-from emokit.training.preflight import check_augmentations, check_spec, one_line
+from emokit.training.preflight import check_augmentations, check_spec, input_shape
+from emokit.training.run_state import RunState, apply_resume_settings, check_resumable, new_run_dir, write_metadata
 
 SPLITS = ("train", "val", "test")
 
@@ -120,18 +117,6 @@ def _data_epoch_callbacks(keras: Any, data: Any) -> list[Any]:
     return [keras.callbacks.LambdaCallback(on_epoch_begin=lambda index, logs=None: epoch.assign(index))]
 
 
-def new_run_dir(config: TrainConfig, root: Path, backend: str) -> Run:
-    """A fresh, uniquely named run directory: ``<time>-<arch>-<backend>``."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = root / f"{stamp}-{config.arch}-{backend}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    path.mkdir(parents=True)
-    return Run(path)
-
-
 def _load_data(config: TrainConfig, registry: Registry, console: Console) -> Dataset:
     from rich.progress import Progress  # noqa: PLC0415
 
@@ -148,50 +133,6 @@ def _load_data(config: TrainConfig, registry: Registry, console: Console) -> Dat
         return open_dataset(registry, config.data, request, config.dataset)
 
 
-class _RunState:
-    """Where a training stands (its run once created, the phase, the checkpoint state) and how to say it.
-
-    The interrupt messages and ``status.json`` follow from it, whether the stop came in order
-    (``KeyboardInterrupt`` in the main thread) or at once from the signal watcher.
-    """
-
-    def __init__(self, resume: Run | None) -> None:
-        self.run = resume
-        self.resumed = resume is not None
-        self.phase = "setup"  # setup -> training -> evaluation
-        self.state: dict[str, Any] = {"epoch": 0}
-
-    def mark(self, name: str, **extra: Any) -> None:
-        """Write ``status.json``: the state name, the epoch reached and, while running, who runs it."""
-        if self.run is None:
-            return
-        status: dict[str, Any] = {"state": name, "epoch": self.state["epoch"], **extra,
-                                  "updated": dt.datetime.now().isoformat(timespec="seconds")}
-        if name == "running":
-            status.update(pid=os.getpid(), host=socket.gethostname())
-        write_json(self.run.status_file, status)
-
-    def interrupted(self) -> str:
-        """Mark the run interrupted (when it exists) and say what was kept and what to do next."""
-        if self.run is None:
-            return "Training interrupted before it started; no run was written."
-        resume = f"emokit train --resume {self.run.path}"
-        epoch = self.state["epoch"]
-        if self.phase == "setup" and self.resumed:
-            return f"Interrupted before training restarted; run {self.run.name} is unchanged. Resume with: {resume}"
-        self.mark("interrupted", phase=self.phase)
-        if self.phase == "evaluation":
-            return (f"Interrupted during the final evaluation; the trained weights (epoch {epoch}) are kept. "
-                    f"Finish the run with: {resume} (it only evaluates)")
-        if epoch == 0:
-            return (f"Training interrupted during epoch 1, before the first checkpoint: there is nothing to resume from. "
-                    f"Restart the run with: {resume} (it starts again from epoch 1)")
-        return f"Training interrupted after epoch {epoch}; its checkpoint is kept. Resume with: {resume}"
-
-    def failed(self, reason: str) -> None:
-        self.mark("failed", phase=self.phase, reason=reason)
-
-
 def train(config: TrainConfig, registry: Registry, root: Path | None = None, resume: Run | None = None,
           console: Console | None = None, stops: StopSignals | None = None) -> Run:
     """Run a whole training (or resume one) and write everything into the run directory. Returns the run.
@@ -205,7 +146,7 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
         with stop_signals() as own:
             return train(config, registry, root, resume, console, own)
     console = console or Console()
-    tracker = _RunState(resume)
+    tracker = RunState(resume)
     stops.before_exit = lambda: f"Stopped at once. {tracker.interrupted()}"
     try:
         return _train(config, registry, root, console, tracker)
@@ -213,13 +154,13 @@ def train(config: TrainConfig, registry: Registry, root: Path | None = None, res
         raise TrainingInterrupted(tracker.interrupted()) from None
 
 
-def _train(config: TrainConfig, registry: Registry, root: Path | None, console: Console, tracker: _RunState) -> Run:
+def _train(config: TrainConfig, registry: Registry, root: Path | None, console: Console, tracker: RunState) -> Run:
     validate(config, registry)
     backend = resolve_backend(registry, config.backend)
     config = TrainConfig.from_dict({**config.to_dict(), "backend": backend.name})
     resume = tracker.run
     if resume is not None:
-        _check_resumable(resume)
+        check_resumable(resume)
     timings: dict[str, float] = dict(resume.metadata().get("timings", {})) if resume else {}
 
     # The plugins' own checks before the data: a spec that shrinks the image to nothing or an
@@ -228,6 +169,9 @@ def _train(config: TrainConfig, registry: Registry, root: Path | None, console: 
     check_precision(backend, placeholder_spec, config.precision)
     if config.precision != "float32" and cpu_has_bfloat16() is False:
         console.print("[yellow]This CPU has no AVX-512 BF16 or AMX: bfloat16 is emulated and trains slower than float32.[/]")
+    data_path = Path(config.data).expanduser() if config.data else None
+    if data_path is not None and not data_path.exists():  # said before the backend's seconds of import
+        raise EmokitError(f"Data path '{data_path}' does not exist.")
     keras = activate(backend, placeholder_spec)  # the environment depends on the layers, not on the class names
     check_augmentations(config, registry, keras)
 
@@ -240,11 +184,11 @@ def _train(config: TrainConfig, registry: Registry, root: Path | None, console: 
     console.print(f"Data: {describe_dataset(dataset)}: " + ", ".join(
         f"{s} {len(d):,}" for s, d in dataset.splits.items()) + (f" ({dataset.skipped} unreadable skipped)" if dataset.skipped else ""))
 
-    spec = spec_for_options(registry, config, dataset.class_names)
+    spec = build_spec(registry, config.arch, config.arch_options, input_shape(config), dataset.class_names)
     set_random_seed(keras, config.seed)
     core = build_model(spec, keras, config.precision, backend.training_layer)
     train_model = _with_augmentations(keras, registry, core, config)
-    train_split, val_split = dataset.splits["train"], dataset.splits["val"]
+    train_split = dataset.splits["train"]
     steps = int(np.ceil(len(train_split) / config.batch_size))
     optimizer = _optimizer(keras, config, steps * config.epochs)
     train_model.compile(
@@ -274,7 +218,7 @@ def _train(config: TrainConfig, registry: Registry, root: Path | None, console: 
         raise
 
 
-def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console: Console, tracker: _RunState,
+def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console: Console, tracker: RunState,
                       keras: Any, backend: BackendRecord, dataset: Dataset, spec: ModelSpec, core: Any,
                       train_model: Any, optimizer: Any, steps: int, timings: dict[str, float], started: float) -> Run:
     """The run's part of a training: restore, fit, evaluate, each recorded in the run as it happens."""
@@ -284,24 +228,26 @@ def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console
             console.print("[yellow]No checkpoint in this run yet: starting it from epoch 1.[/]")
         else:
             state.pop("dir")
-            _apply_resume_settings(state, config)
+            apply_resume_settings(state, config)
             console.print(f"Resuming [bold]{run.name}[/] after epoch {state['epoch']} (best val accuracy {state['best_val_accuracy']:.3f}).")
     else:
         state = None
     write_json(run.config_file, config.to_dict())  # on resume too: --epochs and --patience may have changed
     write_text(run.spec_file, spec.to_json())
+    # How a face becomes this model's input, beside the spec: every runtime and exporter reads it from here.
+    write_preprocessing(run, Preprocessing.for_spec(spec))
     state = state or {"epoch": 0, "best_val_accuracy": -1.0, "best_epoch": 0, "history": {}, "stopped_early": False}
     tracker.state = state
     tracker.phase = "training"
     tracker.mark("running")
-    _write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
+    write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
 
     num_classes = len(dataset.class_names)
     train_split, val_split = dataset.splits["train"], dataset.splits["val"]
     x_train = train_split.images.astype(np.float32)
-    y_train = np.eye(num_classes, dtype=np.float32)[train_split.labels]
+    y_train = keras.utils.to_categorical(train_split.labels, num_classes).astype(np.float32)
     x_val = val_split.images.astype(np.float32)
-    y_val = np.eye(num_classes, dtype=np.float32)[val_split.labels]
+    y_val = keras.utils.to_categorical(val_split.labels, num_classes).astype(np.float32)
     fit_started = time.perf_counter()
     try:
         if state["epoch"] < config.epochs and not state.get("stopped_early"):
@@ -319,7 +265,7 @@ def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console
     finally:
         timings["train_s"] = timings.get("train_s", 0.0) + time.perf_counter() - fit_started
         timings["epochs_run"] = state["epoch"]
-        _write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
+        write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
 
     # The best epoch's weights (early stopping's "best") in a float32 model: the one `emokit evaluate`,
     # predict and the demo build, so the run's metrics are theirs whatever precision trained it.
@@ -329,7 +275,7 @@ def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console
         verify_artefact(run, run.weights_file)  # the final evaluation refuses swapped weights too
         load_weights(final, run.weights_file)
     eval_started = time.perf_counter()
-    metrics = evaluate_splits(lambda x: probabilities(final, keras, x), dataset, ("val", "test"), dataset.class_names, run.plots_dir)
+    metrics = evaluate_splits(lambda x: model_probabilities(final, keras, x), dataset, ("val", "test"), dataset.class_names, run.plots_dir)
     timings["evaluate_s"] = time.perf_counter() - eval_started
     write_json(run.metrics_file, {
         "backend": backend.name, "dataset": dataset.name, "best_epoch": state["best_epoch"],
@@ -337,28 +283,9 @@ def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console
     })
     plot_curves({run.name: state["history"]}, run.plots_dir / "curves.png")
     timings["total_s"] = time.perf_counter() - started
-    _write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
+    write_metadata(run, config, dataset, registry, backend, spec, keras, timings)
     tracker.mark("completed")
     return run
-
-
-def _check_resumable(run: Run) -> None:
-    """Refuse a run another live process is training; delete the temp files a killed one left behind."""
-    status = run.status()
-    if status.get("state") == "running":
-        raise EmokitError(f"Run '{run.name}' is being trained by process {status.get('pid')} on {status.get('host')}; "
-                          "stop it first (Ctrl-C or kill), then resume.")
-    remove_stale_temps(run.path)
-
-
-def _apply_resume_settings(state: dict[str, Any], config: TrainConfig) -> None:
-    """Fit a restored state to the settings a resume may change: more epochs, another patience."""
-    if config.epochs < state["epoch"]:
-        raise EmokitError(f"--epochs {config.epochs} is fewer than the {state['epoch']} epochs this run has done; "
-                          f"give --epochs {state['epoch']} or more.")
-    # A run stopped early trains on when a larger --patience or --epochs gives it room again.
-    if state.get("stopped_early") and state["epoch"] - state["best_epoch"] < config.patience:
-        state["stopped_early"] = False
 
 
 def describe_dataset(dataset: Dataset) -> str:
@@ -366,13 +293,6 @@ def describe_dataset(dataset: Dataset) -> str:
     if is_synthetic(dataset.name):
         return "the built-in synthetic faces (procedurally drawn, not FER-2013)"
     return f"{dataset.name} from {dataset.source}"
-
-
-def spec_for_options(registry: Registry, config: TrainConfig, class_names: tuple[str, ...]) -> ModelSpec:
-    """The spec with the config's architecture options (already parsed and typed)."""
-    record = registry.get("architecture", config.arch)
-    return record.build(input_shape=(config.image_size, config.image_size, config.channels),
-                        class_names=tuple(class_names), **{**record.options, **config.arch_options})
 
 
 def _with_augmentations(keras: Any, registry: Registry, core: Any, config: TrainConfig) -> Any:
@@ -386,32 +306,3 @@ def _with_augmentations(keras: Any, registry: Registry, core: Any, config: Train
         for layer in record.build(keras, **{**record.options, **options}):
             x = layer(x)
     return keras.Model(inputs, core(x), name=f"{core.name}_train")
-
-
-def _plugin_entry(registry: Registry, kind: str, name: str) -> dict[str, str]:
-    """The plugin that provided a record: its name, its distribution and that distribution's version."""
-    info = registry.provider(kind, name)
-    try:
-        version = importlib.metadata.version(info.package)
-    except (importlib.metadata.PackageNotFoundError, ValueError):  # a plugin added in-process has no distribution
-        version = "?"
-    return {"plugin": info.name, "package": info.package, "version": version}
-
-
-def _write_metadata(run: Run, config: TrainConfig, dataset: Dataset, registry: Registry, backend: BackendRecord,
-                    spec: ModelSpec, keras: Any, timings: dict[str, float]) -> None:
-    used = [("architecture", config.arch), *(("augmentation", name) for name, _ in config.augmentations)]
-    plugins = {(kind if kind == "architecture" else f"augmentation:{name}"): _plugin_entry(registry, kind, name)
-               for kind, name in used}
-    backend_module = importlib.import_module(backend.module)
-    # The settings the backend may apply, as this process has them: a kernel cap changes speed.
-    settings = sorted({*environment_for(backend), *environment_for(backend, spec)})
-    write_json(run.metadata_file, {
-        "emokit": emokit.__version__, "keras": keras.__version__, "backend": backend.name,
-        "backend_version": getattr(backend_module, "__version__", "?"), "python": platform.python_version(),
-        "environment": {key: os.environ.get(key) for key in settings},
-        "machine": platform.machine(), "dataset": dataset.name, "dataset_source": dataset.source,
-        "dataset_fingerprint": dataset.fingerprint, "class_names": list(dataset.class_names),
-        "split_sizes": {s: len(d) for s, d in dataset.splits.items()}, "seed": config.seed,
-        "plugins": plugins, "timings": timings, "updated": dt.datetime.now().isoformat(timespec="seconds"),
-    })

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from emokit import hookimpl
 from emokit.options import Option
-from emokit.records import ArchitectureRecord, AugmentationRecord, FaceDetectorRecord, default_options
+from emokit.records import (
+    ArchitectureRecord,
+    AugmentationRecord,
+    CommandRecord,
+    FaceDetectorRecord,
+    LazyImport,
+    default_options,
+)
 
 from emokit_example.architectures import lenet
 from emokit_example.augmentations import gamma
@@ -40,3 +47,10 @@ def emokit_face_detectors() -> list[FaceDetectorRecord]:
     """The whole-image detector for photos that are already face crops."""
     return [FaceDetectorRecord("whole_image", "The central square of the photo; for photos already cropped to a face (example plugin)",
                                WholeImageDetector, default_options(WholeImageDetector, margin=Option(at_least=0, below=0.5)))]
+
+
+@hookimpl
+def emokit_commands() -> list[CommandRecord]:
+    """``emokit faces-count IMAGE...``; its module loads only when the command runs."""
+    return [CommandRecord("faces-count", "Count the faces a detector finds in each photo (example plugin)",
+                          LazyImport("emokit_example.commands:faces_count"))]

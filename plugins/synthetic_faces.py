@@ -1,4 +1,4 @@
-"""A built-in dataset that needs no download: procedurally drawn faces with seven expressions.
+"""The synthetic dataset's faces (the plugin's record is in :mod:`emokit_plugins.synthetic`).
 
 Each face is drawn with OpenCV (face oval, eyes with pupils, eyebrows, nose, mouth) in canonical
 coordinates on a 96-unit canvas, then rotated, scaled and shifted, and given random brightness,
@@ -16,12 +16,13 @@ import cv2
 import numpy as np
 
 from emokit import FER_CLASSES
+from emokit.data import SYNTHETIC
 from emokit.data.fingerprint import fingerprint_values
 from emokit.data.request import check_request
 from emokit.preprocess import to_model_input
 from emokit.records import DataRequest, Dataset, Split
 
-NAME = "synthetic"
+NAME = SYNTHETIC
 #: Bump when the drawing changes, so fingerprints (and run metadata) tell the versions apart.
 GENERATOR_VERSION = 1
 #: Images per class in each split.

@@ -1,17 +1,21 @@
-"""Drawing on frames with OpenCV: face boxes with the top emotion, and saliency heat maps.
+"""Drawing on frames with OpenCV: face boxes with the top emotion, notes, and saliency heat maps.
 
-Everything here takes and returns uint8 RGB arrays; nothing is written to disk.
+The frame pipeline's last stage (:mod:`emokit.inference.frames`), also used by the demo. Everything
+here takes and returns uint8 RGB arrays; nothing is written to disk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from emokit.predictor import FacePrediction
 from emokit.records import Box
+
+if TYPE_CHECKING:
+    from emokit.inference.frames import Face
 
 #: One colour (RGB) per FER-2013 emotion, so a label's colour reads at a glance; others cycle the palette.
 EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
@@ -42,7 +46,7 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, :3]).copy()
 
 
-def draw_faces(image: np.ndarray, faces: Sequence[FacePrediction], numbered: bool = False) -> np.ndarray:
+def draw_faces(image: np.ndarray, faces: Sequence[Face], numbered: bool = False) -> np.ndarray:
     """A copy of ``image`` (RGB) with every face boxed and labelled with its top emotion and probability.
 
     ``numbered`` prefixes labels with the face's number (1 = largest), matching the per-face bars.
