@@ -68,8 +68,8 @@ def test_bench_inference(tmp_path):
                       "--tta", "none", "--tta", "ten-crop")
     rows = result["rows"]
     assert rows and not [r for r in rows if "error" in r]
-    assert {r["batch"] for r in rows} == {1, 64}
-    assert {"torch", "torch+ten-crop", "tensorflow", "tensorflow+ten-crop"} <= {r["backend"] for r in rows}
+    assert {r["batch"] for r in rows} == {1, 4, 64}
+    assert {"keras+torch", "keras+torch+ten-crop", "keras+tensorflow", "keras+tensorflow+ten-crop"} <= {r["runtime"] for r in rows}
 
 
 def test_bench_peer(tmp_path):
@@ -96,3 +96,30 @@ def test_matmul_microbenchmark(benchmark):
     a = np.ones((256, 256), dtype=np.float32)
     result = benchmark(lambda: a @ a)
     assert result.shape == (256, 256)
+
+
+def test_bench_media(tmp_path):
+    pytest.importorskip("skimage")
+    result = run_fast("bench_media.py", tmp_path, timeout=300)
+    (row,) = result["rows"]
+    assert "error" not in row, row.get("error")
+    assert {r["batch"] for r in row["folder_detect"]} == {1, 64} and all(r["faces_per_s"] > 0 for r in row["folder_no_detect"])
+    assert [v["every"] for v in row["video"]] == [1, 3] and all(v["whole_job_fps"] > 0 and v["face_ids"] >= 1 for v in row["video"])
+    assert result["fer_video"] == {"skipped": "skipped (fast mode or --no-fer)"}
+
+
+def test_bench_startup(tmp_path):
+    """A stand-in model when none is bundled; the bundled path imports neither Keras nor a backend."""
+    result = run_fast("bench_startup.py", tmp_path, timeout=600)
+    assert result["bundled"]["breakdown"]["heavy_imported"] == []
+    assert result["bundled"]["wall"]["median_s"] > 0 and result["keras"]["wall"]["median_s"] > 0
+    assert set(result["bundled"]["breakdown"]["steps"]) >= {"emokit_import_s", "registry_s", "model_load_s",
+                                                             "detection_s", "classification_s"}
+
+
+def test_bench_detectors(tmp_path):
+    result = run_fast("bench_detectors.py", tmp_path)
+    assert result["fast"] and result["scenes"] == 12 and "| haar |" in result["table"]
+    for row in result["detectors"].values():
+        if "error" not in row:
+            assert 0.0 <= row["at_default"]["recall"] <= 1.0 and row["median_ms"] > 0 and row["at_default"]["faces"] > 0

@@ -19,8 +19,9 @@ from emokit.errors import EmokitError
 from emokit.metrics import classification_metrics
 from emokit.plots import plot_confusion
 from emokit.records import DataRequest, Dataset
+from emokit.inference.runtime import ModelSource
 from emokit.registry import Registry
-from emokit.runs import Run, find_run, require_usable
+from emokit.runs import Run
 
 SPLITS = ("train", "val", "test")
 #: What training used when a run's config.json does not say (the defaults of emokit's TrainConfig).
@@ -53,12 +54,15 @@ def evaluate_splits(
 class EvaluationResult:
     """What ``emokit evaluate`` found: metrics per split, and where the plots went."""
 
-    run: Run
+    #: The run evaluated, or ``None`` for a bundled model or an exported file outside a run.
+    run: Run | None
     #: What ran the model (``keras+torch``, ``litert``, ``onnx+flip``), as the runtime labels itself.
     backend: str
     dataset: str
     metrics: dict[str, dict[str, Any]]
     plots: tuple[Path, ...]
+    #: The model's name as people know it: the run's name, the bundled model's short name, or the file's name.
+    name: str = ""
 
 
 def run_dataset(run: Run, registry: Registry, data: str | None = None) -> Dataset:
@@ -77,36 +81,72 @@ def run_dataset(run: Run, registry: Registry, data: str | None = None) -> Datase
     return dataset
 
 
+def model_dataset(source: ModelSource, registry: Registry, data: str) -> Dataset:
+    """``data`` (a path, or the name of a dataset that needs none: ``synthetic``) loaded at a model's input size
+    and channels (a bundled model or a bare file: no run to read them from), with emokit's default
+    validation carving; its classes must be the model's."""
+    from emokit.data import open_dataset  # noqa: PLC0415
+
+    height, width = source.preprocessing.input_size
+    named = not Path(data).exists() and data in registry.entries["dataset"]  # a dataset that needs no file: synthetic
+    request = DataRequest(source=None if named else Path(data), image_size=(height, width),
+                          channels=source.preprocessing.channels, val_fraction=DEFAULT_VAL_FRACTION, seed=DEFAULT_SEED)
+    dataset = open_dataset(registry, None, request, data) if named else open_dataset(registry, data, request)
+    if tuple(dataset.class_names) != tuple(source.spec.class_names):
+        raise EmokitError(f"Dataset classes {list(dataset.class_names)} differ from the model's {list(source.spec.class_names)}.")
+    return dataset
+
+
 def evaluate_run(run_ref: str | Path | Run, registry: Registry, *, data: str | None = None, splits: Iterable[str] = ("test",),
-                 backend: str | None = None, root: Path | None = None, runtime: str = "keras",
+                 backend: str | None = None, root: Path | None = None, runtime: str | None = None,
                  tta: str = "none") -> EvaluationResult:
-    """Load a run on ``runtime`` (see :mod:`emokit.inference.runtimes`; ``backend`` for Keras), load its
+    """Load a model on ``runtime`` (see :mod:`emokit.inference.runtimes`; ``backend`` for Keras), load its
     dataset (or ``data``) the way training did, and evaluate ``splits``.
 
+    The model is a run (its own dataset by default), a bundled model's short name (``fer2013``) or an
+    exported file outside a run; those two need ``data`` (FER-2013's PublicTest is the ``test`` split of the
+    Kaggle image zip, the ``val`` split of the CSV).
+    ``runtime`` ``None`` is ``keras`` for a run and the record's runtime for a bundled model.
     ``tta`` (see :data:`emokit.inference.tta.TTA_MODES`) averages each image's probabilities over views
     of it: its mirror image (``flip``) or ten crops (``ten-crop``). Results are labelled with the runtime
     and mode (``keras+tensorflow+ten-crop``) so they are never mistaken for other figures.
     """
     from emokit.backend import resolve_backend  # noqa: PLC0415
-    from emokit.inference.runtimes import check_runtime, open_runtime  # noqa: PLC0415
+    from emokit.inference.runtimes import AUTO, check_runtime, open_runtime  # noqa: PLC0415
+    from emokit.inference.source import model_source  # noqa: PLC0415
     from emokit.inference.tta import check_tta, with_tta  # noqa: PLC0415
+    from emokit.runs import runs_root  # noqa: PLC0415
 
     # Everything that needs no model is checked first: loading one takes seconds.
-    run = require_usable(run_ref if isinstance(run_ref, Run) else find_run(run_ref, root))
+    source = model_source(run_ref, root, registry)
     splits = tuple(splits)
     for split in splits:
         if split not in SPLITS:
             raise EmokitError(f"Unknown split '{split}'. Available: {', '.join(SPLITS)}.")
     check_tta(tta)
+    if runtime is None:
+        runtime = "keras" if source.run is not None and source.file is None else AUTO
     check_runtime(registry, runtime)
     if backend is not None:
         resolve_backend(registry, backend)
-    dataset = run_dataset(run, registry, data)
+    run = source.run
+    if run is not None:
+        dataset = run_dataset(run, registry, data)
+        name = run.name
+    else:
+        name = source.model.name if source.model is not None else Path(source.file).name
+        if data is None:
+            raise EmokitError(f"'{name}' is not a run, so it has no dataset of its own: name one with --data "
+                              "(FER-2013's Kaggle zip: --data fer2013.zip, whose test split is PublicTest).")
+    missing_spec = source.spec is None  # a bare file: its runtime reads the spec from the file
+    model = with_tta(open_runtime(source, registry, runtime, backend), tta)
+    if run is None:
+        opened = ModelSource(model.spec, model.preprocessing, None, source.file) if missing_spec else source
+        dataset = model_dataset(opened, registry, data)
     missing = [s for s in splits if s not in dataset.splits]
     if missing:
         raise EmokitError(f"Dataset '{dataset.name}' has no '{missing[0]}' split. It has: {', '.join(dataset.splits)}.")
-    model = with_tta(open_runtime(run, registry, runtime, backend), tta)
-    plots_dir = run.path / "evaluations" / model.label
+    plots_dir = (run.path / "evaluations" if run is not None else runs_root(root) / "evaluations" / name) / model.label
     metrics = evaluate_splits(model.probabilities, dataset, splits, model.class_names, plots_dir)
     plots = tuple(plots_dir / f"confusion_{s}.png" for s in metrics)
-    return EvaluationResult(run, model.label, dataset.name, metrics, plots)
+    return EvaluationResult(run, model.label, dataset.name, metrics, plots, name)

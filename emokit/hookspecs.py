@@ -32,6 +32,7 @@ from emokit.records import (
     DatasetRecord,
     ExporterRecord,
     FaceDetectorRecord,
+    ModelRecord,
     RuntimeRecord,
 )
 
@@ -105,6 +106,16 @@ def emokit_exporters() -> list[ExporterRecord]:
 
     Called once when the registry is built. ``export(run, registry, target, **options)`` writes the
     file; emokit then checks it against the Keras model through the record's ``runtime``.
+    """
+
+
+@hookspec
+def emokit_models() -> list[ModelRecord]:
+    """Return the pretrained models this plugin ships (files inside its package), by short name.
+
+    Called once when the registry is built; nothing is read then. A model's file is opened, and its
+    SHA-256 checked, when a command names the model (``emokit predict fer2013 photo.jpg``) or uses the
+    default one (``emokit predict photo.jpg``, ``emokit demo``), through the runtime the record names.
     """
 
 

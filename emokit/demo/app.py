@@ -1,9 +1,11 @@
 """``build_demo(...) -> gr.Blocks``: the demo app's layout and event wiring (nothing runs at import).
 
 Tabs: **Photo** (upload or paste; every face boxed and labelled, per-face probability bars, an
-occlusion-saliency overlay, example photos), **Webcam** (live stream with annotated frames, the
+occlusion-saliency overlay, example photos, a test-time augmentation choice with its measured cost), **Webcam** (live stream with annotated frames, the
 main face's probabilities and frames per second) and **Runs** (metrics and curves of the run
-chosen in the dropdown above the tabs; that run's model also serves the other tabs).
+chosen in the dropdown above the tabs; that run's model also serves the other tabs). The dropdown offers
+the bundled model (``fer2013``) first; the panel above the tabs always says which model answers and how
+accurate it is (a synthetic-trained run is labelled so).
 """
 
 from __future__ import annotations
@@ -22,12 +24,22 @@ from emokit.demo.engine import (
     STREAM_DETECTOR_OPTIONS,
     ModelCache,
     RunChoice,
+    chosen_model,
     no_runs_message,
     run_choices,
-    usable_run,
 )
 from emokit.demo import FORGET_AFTER_S
-from emokit.demo.runs_view import answering_facts, answering_markdown, choice_label, run_markdown, run_plot
+from emokit.demo.runs_view import (
+    answering_facts,
+    answering_markdown,
+    choice_label,
+    model_answering_markdown,
+    model_choice_label,
+    model_facts,
+    model_markdown,
+    run_markdown,
+    run_plot,
+)
 from emokit.demo.saliency import occlusion_map
 from emokit.demo.stream import StreamHandler, StreamState
 from emokit.errors import EmokitError
@@ -36,6 +48,7 @@ from emokit.inference.annotate import as_rgb, overlay_heat
 from emokit.inference.runtimes import check_runtime
 from emokit.inference.frames import FrameAnalysis, FramePipeline, detector_pool, runtime_label
 from emokit.inference.runtime import Runtime
+from emokit.inference.tta import TTA_MODES, with_tta
 from emokit.registry import Registry, build_registry
 from emokit.runs import find_run
 
@@ -47,6 +60,10 @@ DISPLAY_WIDTH = 1280
 STREAM_EVERY = 0.05
 #: Seconds of streaming before the server ends the stream (press Record again to go on).
 TIME_LIMIT = 600
+#: Model inputs per face of each test-time augmentation mode: what it costs, before any measurement.
+TTA_CALLS = {"none": 1, "flip": 2, "ten-crop": 10}
+TTA_INFO = ("Average each face's answer over views of it: none (1 model input per face), flip (2: with its "
+            "mirror image), ten-crop (10: corner and centre crops, each mirrored). More views: slower, often slightly more accurate.")
 
 
 def sweep_schedule(forget_after_s: int) -> tuple[int, int]:
@@ -69,19 +86,23 @@ class PhotoAnalyzer:
         self.detectors = detectors
         self.detect_width = detect_width
 
-    def __call__(self, data: bytes | None, run_name: str | None):
-        """(annotated, saliency, status Markdown, *MAX_FACE_LABELS label updates)."""
+    def __call__(self, data: bytes | None, run_name: str | None, tta: str | None = "none"):
+        """(annotated, saliency, status Markdown, *MAX_FACE_LABELS label updates); ``tta`` is a mode of
+        :data:`~emokit.inference.tta.TTA_MODES`, whose measured cost the status reports."""
         hidden = [gr.Label(value=None, visible=False) for _ in range(MAX_FACE_LABELS)]
         if data is None:
             return None, None, "Upload or paste a photo with a face, or pick an example.", *hidden
+        tta = tta or "none"
         try:
             if not run_name:
                 raise EmokitError("No trained run to use: train one first (see the Runs tab).")
+            if tta not in TTA_MODES:
+                raise EmokitError(f"Unknown test-time augmentation '{tta}'. Available: {', '.join(TTA_MODES)}.")
             runtime = self.load(run_name)
         except EmokitError as exc:  # the model's fault, not the photo's: say so
             gr.Warning(str(exc))
             return None, None, f"**This run cannot answer:** {exc}", *hidden
-        pipeline = FramePipeline(runtime, self.detectors, detect_width=self.detect_width)
+        pipeline = FramePipeline(with_tta(runtime, tta), self.detectors, detect_width=self.detect_width)
         try:
             result = pipeline.analyze(data, source="The upload")
         except EmokitError as exc:
@@ -105,6 +126,7 @@ class PhotoAnalyzer:
         )
         if count > MAX_FACE_LABELS:
             status += f" (probability bars for the {MAX_FACE_LABELS} largest)"
+        status += "  \n" + tta_cost(tta, result.timings.get("classify", 0.0), count)
         return _shrink(annotated), _shrink(saliency), status, *labels
 
     @staticmethod
@@ -118,27 +140,40 @@ class PhotoAnalyzer:
         return canvas
 
 
+def tta_cost(mode: str, classify_ms: float, faces: int) -> str:
+    """The measured cost of a photo's classification with TTA ``mode``: ms per face and model inputs per face."""
+    calls = TTA_CALLS.get(mode, 1)
+    per_face = classify_ms / max(faces, 1)
+    return (f"Test-time augmentation: **{mode}** · {calls} model input{'s' if calls != 1 else ''} per face (x{calls}) · "
+            f"classification took {per_face:.1f} ms per face")
+
+
 def _example_paths(examples: Sequence[Path] | None) -> list[str]:
     return [str(p) for p in (examples or []) if Path(p).is_file()]
 
 
 def run_dropdown_choices(choice: RunChoice) -> list[tuple[str, str]]:
-    """(label, key) pairs for the run picker: each run with its data and test accuracy, or why it cannot answer."""
-    return [(choice_label(choice.runs[name], choice.unusable.get(name)), name) for name in choice.names]
+    """(label, key) pairs for the model picker: each bundled model with its data and accuracy, then each run
+    with its data and test accuracy, or why it cannot answer."""
+    return [(model_choice_label(choice.models[name]) if name in choice.models
+             else choice_label(choice.runs[name], choice.unusable.get(name)), name) for name in choice.names]
 
 
 def serving_line(choice: RunChoice, models: ModelCache) -> str:
-    """One line for the terminal: which run answers (data, test accuracy, runtime), loading its model now;
-    or why none can."""
+    """One line for the terminal: which model answers (bundled model or run, its data, accuracy, runtime),
+    loading it now; or why none can."""
     if choice.selected is None:
         if not choice.names:
             return f"No trained runs in {choice.root} yet: train one with `emokit train` and press Refresh runs."
         reasons = "; ".join(f"{name}: {reason}" for name, reason in list(choice.unusable.items())[:3])
         return f"No run in {choice.root} can answer yet ({reasons})."
     try:
-        runtime = models.get(usable_run(choice.selected, choice.root))
+        model = chosen_model(choice, choice.selected)
+        runtime = models.get(model)
     except EmokitError as exc:
         return f"The chosen run cannot answer: {exc}"
+    if choice.selected in choice.models:
+        return f"Serving {model_facts(model, runtime_label(runtime))}."
     return f"Serving {answering_facts(choice.runs[choice.selected], runtime_label(runtime))}."
 
 
@@ -157,7 +192,9 @@ def build_demo(
     stream_detect_width: int | None = STREAM_DETECT_WIDTH,
     forget_after_s: int = FORGET_AFTER_S,
 ) -> gr.Blocks:
-    """Build (not launch) the demo for the runs in ``runs_root``, opening ``run`` or the newest one that can answer.
+    """Build (not launch) the demo for the bundled models and the runs in ``runs_root``, opening ``run`` (a
+    bundled model's name, a run's name or path, ``latest``) or the default: the newest usable run trained on
+    real data, else the bundled model, else the newest run that can answer.
 
     Models are loaded on first use, once per run, on ``backend`` (Keras' choice when None), or
     from the run's LiteRT export (``emokit export``) where ``runtime`` allows it; ``models`` shares
@@ -169,12 +206,12 @@ def build_demo(
     registry = registry or build_registry()
     chosen = parse_detector(registry, detector)  # an unknown detector or a bad option fails now, not on the first photo
     detectors = detector_pool(registry, chosen)
-    choice = run_choices(runs_root, run)
+    choice = run_choices(runs_root, run, registry)
     check_runtime(registry, runtime)  # a typo fails now, not on the first frame
     models = models or ModelCache(registry, backend, runtime=runtime)
 
     def load(name: str) -> Runtime:
-        return models.get(usable_run(name, choice.root))
+        return models.get(chosen_model(choice, name))
 
     photo = PhotoAnalyzer(load, detectors)
     stream = StreamHandler(load, detector_pool(registry, chosen, STREAM_DETECTOR_OPTIONS), stream_detect_width)
@@ -183,6 +220,12 @@ def build_demo(
     def show_run(name: str | None):
         if not name:
             return "", no_runs_message(choice.root), None, None
+        if name in choice.models:
+            record = choice.models[name]
+            try:
+                return model_answering_markdown(record, runtime_label(load(name))), model_markdown(record), None, None
+            except EmokitError as exc:
+                return f"**This model cannot answer:** {exc}", model_markdown(record), None, None
         try:
             selected = find_run(name, choice.root)
             views = run_markdown(selected), run_plot(selected, "curves"), run_plot(selected, "confusion_test")
@@ -194,7 +237,7 @@ def build_demo(
             return f"**This run cannot answer:** {exc}", *views
 
     def refresh(current: str | None):
-        fresh = run_choices(choice.root, None)
+        fresh = run_choices(choice.root, None, registry)
         value = current if current in fresh.names else fresh.selected
         notice = gr.Markdown(no_runs_message(choice.root), visible=not fresh.names)
         return gr.Dropdown(choices=run_dropdown_choices(fresh), value=value), notice
@@ -205,7 +248,10 @@ def build_demo(
         with gr.Row(equal_height=True):
             run_box = gr.Dropdown(
                 choices=run_dropdown_choices(choice), value=choice.selected, label="Run (model)", scale=4,
-                elem_id="run-select", info=f"Runs in {choice.root}, newest first; the newest that can answer is chosen",
+                elem_id="run-select",
+                info=(f"The bundled model, then the runs in {choice.root}, newest first. Chosen by default: your newest "
+                      "run trained on real data, else the bundled model"
+                      if choice.models else f"Runs in {choice.root}, newest first; the newest that can answer is chosen"),
             )
             refresh_button = gr.Button("Refresh runs", scale=1, elem_id="refresh-runs")
         run_info = gr.Markdown(elem_id="run-info")
@@ -218,6 +264,8 @@ def build_demo(
                         upload = private_upload(
                             label="Photo", sources=["upload", "clipboard"], type="filepath", elem_id="photo-input",
                         )
+                        tta = gr.Radio(list(TTA_MODES), value="none", label="Test-time augmentation", info=TTA_INFO,
+                                       elem_id="photo-tta")
                         if example_files:
                             gr.Examples(example_files, inputs=upload, label="Example photos")
                     with gr.Column():
@@ -231,8 +279,10 @@ def build_demo(
                     label="What drove each prediction (occlusion saliency: red = hiding this lowers the predicted emotion most)",
                     interactive=False, elem_id="photo-saliency",
                 )
-                upload.change(photo, [upload, run_box], [annotated, saliency, status, *face_labels], api_name="analyze",
+                upload.change(photo, [upload, run_box, tta], [annotated, saliency, status, *face_labels], api_name="analyze",
                               concurrency_limit=2)
+                tta.change(photo, [upload, run_box, tta], [annotated, saliency, status, *face_labels],
+                           api_visibility="private", concurrency_limit=2)
 
             with gr.Tab("Webcam", id="webcam"):
                 with gr.Row():

@@ -18,7 +18,11 @@ from emokit.runs import Run, find_run, latest_usable_run, list_runs, require_usa
 
 if TYPE_CHECKING:
     from emokit.inference.runtime import Runtime
+    from emokit.records import ModelRecord
     from emokit.registry import Registry
+
+#: The picker's key of a bundled model is this plus its name, so it never clashes with a run's name.
+BUNDLED = "bundled:"
 
 #: Webcam frames are detected at this width: about 4x fewer pixels than 640x480 for Haar to scan.
 STREAM_DETECT_WIDTH = 320
@@ -43,16 +47,18 @@ class ModelCache:
         self.backend = backend
         self.runtime = runtime
         self.capacity = capacity
-        self._loaded: OrderedDict[Path, Runtime] = OrderedDict()
+        self._loaded: OrderedDict[Path | str, Runtime] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, run: Run) -> Runtime:
-        """The loaded model of ``run``; concurrent first calls load it once."""
-        key = run.path.resolve()
+    def get(self, run: Run | ModelRecord) -> Runtime:
+        """The loaded model of ``run`` (or of a bundled model); concurrent first calls load it once."""
+        key = run.path.resolve() if isinstance(run, Run) else BUNDLED + run.name
         with self._lock:
             runtime = self._loaded.get(key)
             if runtime is None:
-                runtime = open_runtime(run, self.registry, self.runtime, self.backend)
+                # A bundled model runs on its own runtime (its file's), whatever --runtime says for runs.
+                runtime = (open_runtime(run, self.registry, self.runtime, self.backend) if isinstance(run, Run)
+                           else open_runtime(run, self.registry))
                 self._loaded[key] = runtime
                 while len(self._loaded) > self.capacity:
                     self._loaded.popitem(last=False)
@@ -62,9 +68,11 @@ class ModelCache:
 
 @dataclass(frozen=True)
 class RunChoice:
-    """The runs folder as the demo shows it: run keys (newest first), the one to open, and why some cannot answer.
+    """The models the demo offers: bundled models first, then the runs folder's runs (newest first); the one
+    to open, and why some runs cannot answer.
 
-    A key is a run's name, or its path for a run outside the folder; ``runs`` maps each key to its run.
+    A key is ``bundled:NAME`` for a bundled model, a run's name, or its path for a run outside the folder;
+    ``runs`` maps run keys to runs, ``models`` bundled keys to their records.
     """
 
     root: Path
@@ -72,33 +80,64 @@ class RunChoice:
     selected: str | None
     runs: dict[str, Run] = field(default_factory=dict)
     unusable: dict[str, str] = field(default_factory=dict)
+    models: dict[str, ModelRecord] = field(default_factory=dict)
 
 
-def run_choices(root: Path | None, run: str | None = None) -> RunChoice:
-    """Runs in ``root``, newest first, with ``run`` (a name, path or ``latest``) or the newest usable run selected.
+def run_choices(root: Path | None, run: str | None = None, registry: Registry | None = None) -> RunChoice:
+    """The bundled models (with ``registry``) and the runs in ``root``, with ``run`` (a bundled model's name, a
+    run's name or path, ``latest``) or the default selected.
 
-    A run still training before its first checkpoint, or stopped before one, has no weights: it is
-    listed with the reason it cannot answer but never chosen by default, so the demo does not open
-    on a model that fails every photo as if the photo were at fault.
+    The default (no ``run``) is the newest usable run trained on real data; else the bundled default model
+    (a run trained on synthetic faces never answers real photos by default when a real model is installed);
+    else the newest usable run. A run still training before its first checkpoint, or stopped before one, has
+    no weights: it is listed with the reason it cannot answer but never chosen by default.
     """
+    from emokit.inference.bundled import bundled_models, is_available  # noqa: PLC0415
+    from emokit.inference.source import bundled_name  # noqa: PLC0415
+
     folder = runs_root(root)
     runs = {r.name: r for r in reversed(list_runs(folder))}
-    if run and run != "latest":
+    models = {} if registry is None else {
+        BUNDLED + name: record for name, record in bundled_models(registry).items() if is_available(record)}
+    if run and run != "latest" and registry is not None and BUNDLED + run in models and bundled_name(run, registry):
+        selected = BUNDLED + run
+    elif run and run != "latest":
         found = find_run(run, folder)
         # A run given by path outside the folder is offered by its path.
         key = found.name if (folder / found.name).resolve() == found.path.resolve() else str(found.path)
         if key not in runs:
             runs = {key: found, **runs}
         selected = key
+    elif run is None and registry is not None:
+        selected = _default_key(registry, folder, models)
     else:
         selected = _newest_usable_name(folder)
     unusable = {name: reason for name, r in runs.items() if (reason := unusable_reason(r)) is not None}
-    return RunChoice(folder, list(runs), selected, runs, unusable)
+    return RunChoice(folder, [*models, *runs], selected, runs, unusable, models)
+
+
+def _default_key(registry: Registry, folder: Path, models: dict[str, ModelRecord]) -> str | None:
+    from emokit.inference.source import default_model  # noqa: PLC0415
+
+    try:
+        chosen = default_model(registry, folder, real_runs=True)
+    except EmokitError:  # no bundled model installed: the newest usable run, as before there were any
+        return _newest_usable_name(folder)
+    if isinstance(chosen, Run):
+        return chosen.name
+    return BUNDLED + chosen.name if BUNDLED + chosen.name in models else _newest_usable_name(folder)
 
 
 def usable_run(name: str, root: Path) -> Run:
     """The run ``name`` under ``root``; one that cannot answer is a one-line error saying why (not blaming the photo)."""
     return require_usable(find_run(name, root))
+
+
+def chosen_model(choice: RunChoice, key: str) -> Run | ModelRecord:
+    """What a picker key names: a bundled model's record, or the usable run (one-line error if it cannot answer)."""
+    if key in choice.models:
+        return choice.models[key]
+    return usable_run(key, choice.root)
 
 
 def _newest_usable_name(root: Path) -> str | None:

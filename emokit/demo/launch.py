@@ -45,7 +45,7 @@ class RunningDemo:
     demo: Any
     url: str
     temp_dir: Path
-    #: What answers: the run, its training data, test accuracy and runtime (or why no run can answer).
+    #: What answers: the bundled model or run, its training data, accuracy and runtime (or why none can answer).
     serving: str = ""
     owner_lock: int | None = None
 
@@ -155,7 +155,8 @@ def launch_demo(
 ) -> RunningDemo:
     """Build and serve the demo; with ``block`` it serves until Ctrl+C, then cleans up and returns.
 
-    ``run`` is a run name, path or ``latest`` (default: the newest run in ``runs``). ``port`` None
+    ``run`` is a bundled model's name (``fer2013``), a run name, path or ``latest`` (default: the newest
+    run in ``runs`` trained on real data, else the bundled model, else the newest run). ``port`` None
     lets Gradio pick a free one from 7860. ``on_ready(running)`` is called once the server is up.
     ``forget_after_s``: seconds an upload or frame stays on disk. ``detector`` is
     ``NAME[=key=value,...]`` (see :func:`emokit.faces.parse_detector`).
@@ -174,7 +175,7 @@ def launch_demo(
 
         models = ModelCache(registry, backend, runtime=runtime)
         # The default run's model is loaded now: the first photo is answered at once, and what serves is printed.
-        serving = serving_line(run_choices(runs, run), models)
+        serving = serving_line(run_choices(runs, run, registry), models)
         examples = write_examples(temp_dir / "examples")
         demo = build_demo(runs, run, registry=registry, models=models, detector=chosen, backend=backend,
                           runtime=runtime, examples=examples, forget_after_s=forget_after_s)

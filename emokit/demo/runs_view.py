@@ -3,13 +3,16 @@ tabs), a Markdown summary of its metrics (Runs tab) and its plots as arrays."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from emokit.errors import EmokitError
 from emokit.preprocess import read_image
 from emokit.runs import Run, trained_on, trained_on_synthetic
+
+if TYPE_CHECKING:
+    from emokit.records import ModelRecord
 
 
 def _pct(value: Any) -> str:
@@ -110,3 +113,44 @@ def run_plot(run: Run, name: str) -> np.ndarray | None:
         return read_image(path)
     except EmokitError:
         return None  # a half-written plot of a run still training: show nothing rather than fail
+
+
+def model_accuracy(record: ModelRecord) -> str:
+    """A bundled model's recorded accuracy figures in words (``PublicTest 70.1% · PublicTest ten-crop 72.0%``)."""
+    figures = [f"{what} {value:.1%}" for what, value in record.accuracy.items() if isinstance(value, (int, float))]
+    return "accuracy " + " · ".join(figures) if figures else "accuracy not recorded"
+
+
+def model_choice_label(record: ModelRecord) -> str:
+    """How the picker lists a bundled model: name, that it is bundled, its data and accuracy."""
+    data = record.trained_on or "unknown data"
+    return f"{record.name} · bundled model · {data} · {model_accuracy(record)}"
+
+
+def model_facts(record: ModelRecord, runtime: str) -> str:
+    """One line on what answers when a bundled model does (``emokit demo`` prints it too)."""
+    data = record.trained_on or "unknown data"
+    return f"bundled model {record.name} · trained on {data} · {model_accuracy(record)} · runtime {runtime}"
+
+
+def model_answering_markdown(record: ModelRecord, runtime: str) -> str:
+    """The "what answers" panel for a bundled model."""
+    text = f"**Answering:** {model_facts(record, runtime)}"
+    if record.card:
+        text += f" · model card: `{record.card}`"
+    return text
+
+
+def model_markdown(record: ModelRecord) -> str:
+    """The Runs tab for a bundled model: what it is, its accuracy figures and where its card is."""
+    lines = [f"### {record.name} (bundled model)", f"- **What:** {record.summary}",
+             f"- **Trained on:** {record.trained_on or 'unknown data'}", f"- **Runtime:** {record.runtime}"]
+    if record.card:
+        lines.append(f"- **Model card** (data, how to reproduce it, per-class figures, limits): `{record.card}`")
+    lines.append("")
+    if record.accuracy:
+        lines += ["| measured on | accuracy |", "|---|---:|"]
+        lines += [f"| {what} | {_pct(value)} |" for what, value in record.accuracy.items()]
+    else:
+        lines.append("_No accuracy recorded with this model._")
+    return "\n".join(lines)

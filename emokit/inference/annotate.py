@@ -46,10 +46,12 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, :3]).copy()
 
 
-def draw_faces(image: np.ndarray, faces: Sequence[Face], numbered: bool = False) -> np.ndarray:
+def draw_faces(image: np.ndarray, faces: Sequence[Face], numbered: bool = False,
+               prefixes: Sequence[str] | None = None) -> np.ndarray:
     """A copy of ``image`` (RGB) with every face boxed and labelled with its top emotion and probability.
 
-    ``numbered`` prefixes labels with the face's number (1 = largest), matching the per-face bars.
+    ``numbered`` prefixes labels with the face's number (1 = largest), matching the per-face bars;
+    ``prefixes`` (one per face, e.g. a video's face ids "#3") replace the numbers.
     """
     canvas = as_rgb(image)
     height, width = canvas.shape[:2]
@@ -61,7 +63,9 @@ def draw_faces(image: np.ndarray, faces: Sequence[Face], numbered: bool = False)
         color = color_for(emotion, tuple(face.probabilities))
         cv2.rectangle(canvas, (box.x, box.y), (box.x + box.w, box.y + box.h), color, thickness, cv2.LINE_AA)
         text = f"{emotion} {face.probabilities[emotion]:.0%}"
-        if numbered:
+        if prefixes is not None:
+            text = f"{prefixes[number - 1]} {text}"
+        elif numbered:
             text = f"{number}: {text}"
         _label(canvas, text, box, color, scale, thickness)
     return canvas

@@ -2,7 +2,7 @@
 
     import emokit
 
-    analyzer = emokit.load("latest")                  # a run (name, folder, "latest") or an exported file
+    analyzer = emokit.load()                          # the bundled FER-2013 model; or "fer2013", a run, "latest", a file
     for face in analyzer.analyze("photo.jpg"):        # a path, or a uint8 RGB / gray numpy array
         print(face.box, face.score, face.emotion, face.probabilities)
     [face.to_dict() for face in analyzer.analyze(image)]  # [{"box": [x, y, w, h], "emotions": {...}, ...}]
@@ -28,24 +28,25 @@ from emokit.preprocess import to_model_input
 if TYPE_CHECKING:
     from emokit.faces import DetectorChoice
     from emokit.inference.runtime import Runtime
+    from emokit.records import ModelRecord
     from emokit.registry import Registry
     from emokit.runs import Run
 
 __all__ = ["Analyzer", "Face", "load"]
 
 
-def open_model(model: Run | str | Path, registry: Registry, runtime: str = "auto", backend: str | None = None,
+def open_model(model: Run | str | Path | ModelRecord | None, registry: Registry, runtime: str = "auto", backend: str | None = None,
                runs: Path | None = None) -> Runtime:
-    """Load ``model`` (a :class:`~emokit.runs.Run`, a run name, folder or ``latest`` under ``runs``, or an
-    exported model file in its run folder) on ``runtime`` (``auto`` or a registered runtime name)."""
+    """Load ``model`` (a :class:`~emokit.runs.Run`, a run name, folder or ``latest`` under ``runs``, an
+    exported model file, a bundled model's short name such as ``fer2013`` or its record; ``None``: the
+    default bundled model) on ``runtime`` (``auto`` or a registered runtime name)."""
     from emokit.inference.runtimes import check_runtime, open_runtime  # noqa: PLC0415
-    from emokit.runs import Run, find_run, require_usable  # noqa: PLC0415
+    from emokit.inference.source import default_model  # noqa: PLC0415
 
     check_runtime(registry, runtime)
-    if not isinstance(model, Run) and Path(model).is_file():
-        return open_runtime(Path(model), registry, runtime, backend)
-    run = model if isinstance(model, Run) else find_run(model, runs)
-    return open_runtime(require_usable(run), registry, runtime, backend)
+    if model is None:
+        model = default_model(registry, runs)
+    return open_runtime(model, registry, runtime, backend, root=runs)
 
 
 class Analyzer:
@@ -97,14 +98,15 @@ class Analyzer:
         return self.pipeline.classify(batch)
 
 
-def load(model: str | Path = "latest", *, runtime: str = "auto", backend: str | None = None,
+def load(model: str | Path | None = None, *, runtime: str = "auto", backend: str | None = None,
          detector: str | DetectorChoice | None = "haar", runs: str | Path | None = None,
          registry: Registry | None = None) -> Analyzer:
     """Load a trained model for :meth:`Analyzer.analyze` and :meth:`Analyzer.classify`.
 
-    ``model``: a run name, a run folder, ``latest`` (the newest run under ``runs``, default
-    ``$EMOKIT_RUNS_DIR`` or ``./runs``), or an exported model file (``RUN/model.onnx``) in its run
-    folder. ``runtime``: ``auto`` (the run's fastest current export, else Keras) or a runtime name
+    ``model``: ``None`` (default) for the model emokit ships (``fer2013``, trained on FER-2013: see
+    docs/model-card.md), a bundled model's short name, a run name, a run folder, ``latest`` (the newest
+    run under ``runs``, default ``$EMOKIT_RUNS_DIR`` or ``./runs``), or an exported model file
+    (``RUN/model.onnx``). ``runtime``: ``auto`` (the run's fastest current export, else Keras) or a runtime name
     (``keras``, ``litert``, ``onnx``, or one a plugin adds). ``backend``: the Keras backend.
     ``detector``: a face detector ``NAME[=key=value,...]``, or ``None`` when images are already face crops.
     """

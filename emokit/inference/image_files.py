@@ -19,15 +19,22 @@ def check_image_files(images: Iterable[str | Path]) -> list[Path]:
     """
     paths = [Path(image) for image in images]
     for path in paths:
-        if not path.exists():
-            raise EmokitError(f"Image '{path}' does not exist.")
-        if path.is_dir():
-            raise EmokitError(f"Image '{path}' is a folder, not an image file; pass the images in it (e.g. {path}/*.jpg).")
-        if path.stat().st_size == 0:
-            raise EmokitError(f"{path}: empty file (0 bytes), not an image.")
-        if not os.access(path, os.R_OK):
-            raise EmokitError(f"Image '{path}' cannot be read: permission denied.")
+        check_input_file(path, "Image", "an image", f"; pass the images in it (e.g. {path}/*.jpg)")
     return paths
+
+
+def check_input_file(path: Path, label: str, noun: str, folder_hint: str = "") -> Path:
+    """``path`` if it is an existing, non-empty, readable file; else a one-line error naming it as
+    ``label`` ("Image", "Video"), what it should be as ``noun`` ("an image"), plus ``folder_hint`` for a folder."""
+    if not path.exists():
+        raise EmokitError(f"{label} '{path}' does not exist.")
+    if path.is_dir():
+        raise EmokitError(f"{label} '{path}' is a folder, not {noun} file{folder_hint}.")
+    if path.stat().st_size == 0:
+        raise EmokitError(f"{path}: empty file (0 bytes), not {noun}.")
+    if not os.access(path, os.R_OK):
+        raise EmokitError(f"{label} '{path}' cannot be read: permission denied.")
+    return path
 
 
 def image_bytes(path: Path) -> bytes:

@@ -7,25 +7,28 @@ API, the benchmarks) classifies through this protocol and never knows which libr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 if TYPE_CHECKING:
     from emokit.inference.preprocessing import Preprocessing
+    from emokit.records import ModelRecord
     from emokit.runs import Run
     from emokit.spec import ModelSpec
 
 
 @dataclass(frozen=True)
 class ModelSource:
-    """A trained model to open: a run folder, or an exported file (with the run it came from, if known).
+    """A trained model to open: a run folder, an exported file (with the run it came from, if known), or a
+    model a package ships (``model``, opened by its short name).
 
     ``spec`` gives the classes and input shape; ``preprocessing`` how a face becomes model input. Both
-    are ``None`` only for a bare exported file (no run folder beside it): a runtime that opens such
-    files reads them from the file itself (the ONNX export carries them as metadata) or refuses it.
+    are ``None`` only for a bare exported file (no run folder beside it, no sidecar description: see
+    :mod:`emokit.inference.bundled`): a runtime that opens such files reads them from the file itself
+    (the ONNX export carries them as metadata) or refuses it.
     """
 
     spec: ModelSpec | None
@@ -34,6 +37,10 @@ class ModelSource:
     run: Run | None = None
     #: An exported model file (``model.onnx``), or ``None`` for the run's Keras weights.
     file: Path | None = None
+    #: What the file's sidecar says about where it came from (run, data, int8 weights, parity); empty if none.
+    about: dict[str, Any] = field(default_factory=dict)
+    #: The bundled model this is (its name, data and accuracy are what the UI shows), or ``None``.
+    model: ModelRecord | None = None
 
 
 @runtime_checkable
@@ -75,6 +82,11 @@ class BaseRuntime:
     def run(self) -> Run | None:
         """The run the model came from (``None`` for a bare exported file)."""
         return self.source.run
+
+    @property
+    def bundled(self) -> ModelRecord | None:
+        """The bundled model this is (``None`` for a run or an exported file)."""
+        return self.source.model
 
     @property
     def runtime(self) -> str:

@@ -3,7 +3,8 @@
 ``auto`` serves a run's exported model when it has a current export (made from its current weights)
 whose runtime is installed and no Keras backend was asked for: the one with the lowest per-face
 latency measured when it was exported (``emokit export`` records it). Otherwise it runs Keras. An
-exported file given directly is opened by the runtime whose suffix it has.
+exported file given directly is opened by the runtime whose suffix it has; a bundled model by the runtime
+its record names.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from emokit.errors import EmokitError
 from emokit.inference.runtime import ModelSource, Runtime
 from emokit.options import check_options
-from emokit.records import RuntimeRecord
+from emokit.records import ModelRecord, RuntimeRecord
 from emokit.registry import Registry
 from emokit.runs import Run
 
@@ -52,10 +53,11 @@ def require_installed(record: RuntimeRecord) -> None:
                           f"Run: {record.install}")
 
 
-def open_runtime(model: Run | str | Path | ModelSource, registry: Registry, runtime: str = AUTO,
-                 backend: str | None = None, options: Mapping[str, Any] | None = None) -> Runtime:
-    """Load ``model`` (a :class:`Run`, a run folder or name, an exported file in its run folder, or a
-    :class:`ModelSource`) on ``runtime`` and return it as a :class:`Runtime`.
+def open_runtime(model: Run | str | Path | ModelSource | ModelRecord, registry: Registry, runtime: str = AUTO,
+                 backend: str | None = None, options: Mapping[str, Any] | None = None,
+                 root: Path | None = None) -> Runtime:
+    """Load ``model`` (a :class:`Run`, a run folder or name under ``root``, an exported file, a bundled
+    model or its short name, or a :class:`ModelSource`) on ``runtime`` and return it as a :class:`Runtime`.
 
     ``backend`` is the Keras backend for the ``keras`` runtime (and makes ``auto`` choose Keras);
     ``options`` are the runtime's own (``{"threads": 2}``), checked against what its record declares.
@@ -64,7 +66,7 @@ def open_runtime(model: Run | str | Path | ModelSource, registry: Registry, runt
     from emokit.inference.source import model_source  # noqa: PLC0415 - reads run files only when opening
 
     check_runtime(registry, runtime)
-    source = model_source(model)
+    source = model_source(model, root, registry)
     name = choose_runtime(source, registry, backend) if runtime == AUTO else runtime
     record: RuntimeRecord = registry.get("runtime", name)
     require_installed(record)
@@ -78,7 +80,9 @@ def open_runtime(model: Run | str | Path | ModelSource, registry: Registry, runt
 
 
 def choose_runtime(source: ModelSource, registry: Registry, backend: str | None = None) -> str:
-    """What ``auto`` opens ``source`` with (see the module docstring)."""
+    """What ``auto`` opens ``source`` with (see the module docstring); a bundled model names its runtime."""
+    if source.model is not None:
+        return source.model.runtime
     if source.file is not None:
         found = _runtime_for_file(registry, source.file)
         if found is None:
