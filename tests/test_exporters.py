@@ -103,6 +103,22 @@ def test_every_runtime_gives_the_same_top1_on_the_same_faces(exported, tmp_path,
     assert all(found == emotions["keras"] for found in emotions.values()), emotions
 
 
+def test_the_demo_serves_every_runtime_with_the_same_top1(exported):
+    """The demo's photo path (its model cache, then the frame pipeline) on keras, litert and onnx."""
+    from emokit.demo.engine import ModelCache
+    from emokit.inference.frames import FramePipeline, detector_pool
+
+    run, _ = exported
+    registry = build_registry()
+    emotions = {}
+    for name in RUNTIMES:
+        runtime = ModelCache(registry, runtime=name).get(run)
+        assert runtime.label.startswith(name)
+        pipeline = FramePipeline(runtime, detector_pool(registry, None))  # the faces are already crops
+        emotions[name] = [pipeline.analyze(face[:, :, 0]).faces[0].emotion for face in faces(8)]
+    assert emotions["litert"] == emotions["keras"] == emotions["onnx"], emotions
+
+
 def test_a_bare_onnx_file_answers_like_its_run(exported, tmp_path):
     run, _ = exported
     bare = tmp_path / "elsewhere" / "emotions.onnx"  # copied out of its run folder: it carries its spec
