@@ -141,10 +141,9 @@ def measure(run: Path, frames: int, warmup: int, runtime: str = "keras") -> dict
 def worker(args: argparse.Namespace) -> None:
     """One backend, in this process: print one JSON line."""
     os.environ["KERAS_BACKEND"] = args.worker
-    from emokit.demo.engine import INFERENCE_THREAD_ENV  # what `emokit demo` sets, before the backend loads
+    from emokit.inference.threads import prefer_one_math_thread
 
-    for key, value in INFERENCE_THREAD_ENV.items():
-        os.environ.setdefault(key, value)
+    prefer_one_math_thread()  # as `emokit demo` and `emokit predict` do, before the backend loads
     with tempfile.TemporaryDirectory(prefix="emokit-bench-frame-") as scratch:  # removed when measured
         run = Path(args.run) if args.run else untrained_run(Path(scratch, "run"))
         if args.runtime != "keras":
@@ -206,12 +205,13 @@ def main() -> None:
         args.run = str(found) if found else None
     backends = args.backend or installed_backends()
     # Keras on each backend, then the exports `--runtime auto` serves: LiteRT (converted through
-    # TensorFlow, so it needs TensorFlow and ai-edge-litert installed) and ONNX (onnxruntime).
+    # TensorFlow, so it needs TensorFlow and ai-edge-litert installed) and ONNX (exported through Keras on
+    # torch, run by onnxruntime).
     jobs = [(b, "keras") for b in backends]
     if not args.no_litert and all(importlib.util.find_spec(m) for m in ("tensorflow", "ai_edge_litert")):
         jobs.append(("tensorflow", "litert"))
-    if not args.no_onnx and all(importlib.util.find_spec(m) for m in ("tensorflow", "onnxruntime", "onnx")):
-        jobs.append(("tensorflow", "onnx"))
+    if not args.no_onnx and all(importlib.util.find_spec(m) for m in ("torch", "onnxruntime", "onnx")):
+        jobs.append(("torch", "onnx"))
     results = []
     for backend, runtime in jobs:
         child = ["--worker", backend, "--runtime", runtime, "--frames", str(args.frames), "--warmup", str(args.warmup)]
@@ -220,6 +220,7 @@ def main() -> None:
         result = run_child(Path(__file__), child, env={"KERAS_BACKEND": backend}, pause=args.pause)
         if "error" in result:
             print(f"{backend} ({runtime}): failed\n{result['error']}", file=sys.stderr)
+            results.append({"backend": f"{runtime} (on {backend})", "error": result["error"][-2000:]})  # kept, so a failure shows
             continue
         results.append(result)
         for mode in ("stream", "full_search"):

@@ -7,7 +7,7 @@ the run's exports through their runtimes: ONNX (``emokit export --format onnx``,
 worker, run by onnxruntime on one thread) and LiteRT (``--format litert``, exported in the TensorFlow
 worker, run by ai-edge-litert on one thread). Models are built from the specs with fresh weights
 (latency does not depend on weight values); inputs are random uint8 48x48x1 faces. Each backend runs
-in its own process with the thread settings the demo uses (``INFERENCE_THREAD_ENV``) unless
+in its own process with the thread settings the demo uses (``emokit.inference.threads``) unless
 ``--no-demo-threads``. From the repository root:
 
     python benchmarks/bench_inference.py                       # all backends and runtimes, both archs
@@ -62,12 +62,9 @@ def worker(args: argparse.Namespace) -> None:
     from emokit.runs import Run
 
     if args.demo_threads:
-        try:
-            from emokit.demo.engine import INFERENCE_THREAD_ENV
-        except ImportError:  # the demo engine is optional for this benchmark
-            INFERENCE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        for key, value in INFERENCE_THREAD_ENV.items():
-            os.environ.setdefault(key, value)
+        from emokit.inference.threads import prefer_one_math_thread
+
+        prefer_one_math_thread()
     registry = build_registry()
     backend, keras = load_keras(registry, args.worker)
     rng = np.random.default_rng(0)

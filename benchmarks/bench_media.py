@@ -191,7 +191,8 @@ def timed_video(predictor, clip: Path, out: Path, every: int) -> dict:
 
 def worker(args: argparse.Namespace) -> None:
     """One runtime, in this process: print one RESULT line."""
-    from emokit.inference.prediction import check_prediction, open_predictor, prefer_one_math_thread
+    from emokit.inference.prediction import check_prediction, open_predictor
+    from emokit.inference.threads import prefer_one_math_thread
 
     prefer_one_math_thread()  # as `emokit predict` does, before the backend is imported
     from emokit.registry import build_registry

@@ -8,6 +8,7 @@ and writes a well-formed results file.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -123,3 +124,13 @@ def test_bench_detectors(tmp_path):
     for row in result["detectors"].values():
         if "error" not in row:
             assert 0.0 <= row["at_default"]["recall"] <= 1.0 and row["median_ms"] > 0 and row["at_default"]["faces"] > 0
+
+
+def test_bench_frame(tmp_path):
+    result = run_fast("bench_frame.py", tmp_path, timeout=600)
+    rows = result["results"]
+    assert rows and not [r for r in rows if "error" in r], [r["error"] for r in rows if "error" in r]
+    assert all(r["stream"]["median_ms"]["total"] > 0 for r in rows)
+    exports = {name for name, needs in (("litert", ("tensorflow", "ai_edge_litert")), ("onnx", ("torch", "onnxruntime", "onnx")))
+               if all(importlib.util.find_spec(m) for m in needs)}
+    assert exports <= {r["backend"] for r in rows}  # the exports the demo's `auto` serves, where installed

@@ -66,8 +66,9 @@ def predict_command(
     """Find the faces in images, folders and videos and predict each one's emotion (with the detector's score per face)."""
     from emokit.faces import parse_detector  # noqa: PLC0415
     from emokit.inference.folders import collect_inputs  # noqa: PLC0415
-    from emokit.inference.prediction import check_prediction, open_predictor, prefer_one_math_thread  # noqa: PLC0415
+    from emokit.inference.prediction import check_prediction, open_predictor  # noqa: PLC0415
     from emokit.inference.source import split_model_argument  # noqa: PLC0415
+    from emokit.inference.threads import prefer_one_math_thread  # noqa: PLC0415
     from emokit.inference.video import VideoSettings  # noqa: PLC0415
     from emokit.runs import Run  # noqa: PLC0415
 

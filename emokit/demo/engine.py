@@ -31,11 +31,6 @@ PHOTO_DETECT_WIDTH = 960
 #: Detector options for webcam frames, used where the detector declares them: a coarser Haar
 #: scale pyramid (1.2 instead of 1.1) halves detection time; webcam faces are large and frontal.
 STREAM_DETECTOR_OPTIONS = {"scale_factor": 1.2}
-#: One math thread per model call: a batch of one to four 48x48 faces is too small for
-#: intra-op parallelism to pay, and on a busy CPU the threads' synchronisation costs 10x
-#: (measured: 97 ms vs 6.6 ms per call on torch). Set before the backend is imported; an
-#: explicit environment value wins.
-INFERENCE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class ModelCache:

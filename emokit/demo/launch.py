@@ -125,10 +125,9 @@ def private_environment(temp_dir: Path) -> None:
     (temp_dir / "gradio").mkdir(parents=True, exist_ok=True)
     os.environ["GRADIO_TEMP_DIR"] = str(temp_dir / "gradio")
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    from emokit.demo.engine import INFERENCE_THREAD_ENV  # noqa: PLC0415 - light (no Gradio, no Keras)
+    from emokit.inference.threads import prefer_one_math_thread  # noqa: PLC0415 - light (no Gradio, no Keras)
 
-    for key, value in INFERENCE_THREAD_ENV.items():
-        os.environ.setdefault(key, value)
+    prefer_one_math_thread()
 
 
 def local_theme():

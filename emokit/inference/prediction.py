@@ -8,8 +8,6 @@ returns a :class:`PredictionSetup`; :func:`open_predictor` then loads the model 
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,25 +22,6 @@ from emokit.runs import Run, find_run, require_usable
 
 if TYPE_CHECKING:
     from emokit.inference.runtime import Runtime
-
-#: One math thread per model call (as ``emokit demo`` sets): a frame's or a batch's few 48x48 faces are
-#: too small for intra-op parallelism to pay, and on a busy CPU the threads' synchronisation costs up
-#: to 10x (measured on a shared 2-core machine, keras+torch, one video frame's faces: 100-145 ms per
-#: call with the default threads, 10-19 ms with one). The ONNX and LiteRT runtimes use one thread already.
-ONE_MATH_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-#: The libraries that read those variables once, when imported.
-_MATH_LIBRARIES = ("torch", "tensorflow", "jax")
-
-
-def prefer_one_math_thread() -> bool:
-    """Set :data:`ONE_MATH_THREAD_ENV` where the user has not, if no backend is imported yet (it is read
-    at import); returns whether it could still take effect. Call before :func:`open_predictor`."""
-    if any(name in sys.modules for name in _MATH_LIBRARIES):
-        return False
-    for key, value in ONE_MATH_THREAD_ENV.items():
-        os.environ.setdefault(key, value)
-    return True
-
 
 @dataclass(frozen=True)
 class PredictionSetup:
