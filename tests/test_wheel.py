@@ -46,6 +46,7 @@ def _source_copy(folder: Path, standin: Path | None) -> Path:
     for name in ("emokit", "plugins"):
         shutil.copytree(REPO / name, source / name, ignore=ignore)
     if standin is not None:
+        (source / MODEL).parent.mkdir(exist_ok=True)  # git keeps no empty folder: a clone has none before the model
         shutil.copy(standin / f"{NAME}.tflite", source / MODEL)
         shutil.copy(sidecar_path(standin / f"{NAME}.tflite"), sidecar_path(source / MODEL))
         digest = json.loads((standin / "record.json").read_text())["sha256"]
