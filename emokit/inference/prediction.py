@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from emokit.faces import DetectorChoice, parse_detector
 from emokit.inference.frames import FramePipeline, detector_pool
-from emokit.inference.image_files import check_image_files, image_bytes
 from emokit.records import ModelRecord
 from emokit.registry import Registry
 from emokit.runs import Run, find_run, require_usable
@@ -93,20 +92,3 @@ def face_records(faces: Iterable[Any]) -> list[dict[str, Any]]:
     """Faces as ``emokit predict --json`` prints them: box [x, y, w, h], detection score, top emotion, probabilities."""
     return [{"box": [f.box.x, f.box.y, f.box.w, f.box.h], "score": round(float(f.score), 4),
              "emotion": f.emotion, "probabilities": f.probabilities} for f in faces]
-
-
-def predict_images(model: str | Path | Run, images: Iterable[Path], registry: Registry, *,
-                   detector: str | DetectorChoice | None = "haar",
-                   backend: str | None = None, root: Path | None = None, runtime: str = "keras",
-                   tta: str = "none") -> list[dict[str, Any]]:
-    """For each image: its faces, each with box, detection score, probabilities and top emotion (JSON-ready).
-
-    Arguments as :func:`check_prediction` takes them; every one is checked, and every image path,
-    before the model loads. An image that cannot be decoded is an error (for many files, and folders,
-    where such files are skipped and named instead, see :mod:`emokit.inference.folders`).
-    """
-    setup = check_prediction(model, registry, detector=detector, backend=backend, root=root, runtime=runtime, tta=tta)
-    paths = check_image_files(images)
-    pipeline = open_predictor(setup, registry).pipeline()
-    return [{"image": str(path), "faces": face_records(pipeline.analyze(image_bytes(path), source=str(path)).faces)}
-            for path in paths]
