@@ -169,6 +169,32 @@ def test_webcam_stream_shows_annotated_frames_and_stop_ends_it(demo, browser):
     assert page.locator("#webcam-status").inner_text() == frames_before
 
 
+def test_video_tab_plays_the_annotated_video_and_offers_its_files(demo, browser, tmp_path):
+    from video_utils import FRAMES, write_video
+
+    page, _ = browser
+    clip = write_video(tmp_path / "walk.mp4")
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video-input input[type=file]").set_input_files(str(clip))
+    page.wait_for_selector("#video-input video", timeout=60_000)  # the upload has arrived and previews
+    page.locator("#video-run").click()
+    page.wait_for_function("document.querySelector('#video-status').innerText.includes('frames/s')", timeout=180_000)
+    status = page.locator("#video-status").inner_text()
+    assert f"walk.mp4: {FRAMES} frames at 10.0 fps (640x480)" in status and "#1 (" in status, status
+    # The annotated copy plays in the page (WebM), the timeline is inline, and the three files can be downloaded.
+    source = page.wait_for_selector("#video-output video").get_attribute("src")
+    assert source and "walk.annotated.webm" in source, source
+    assert page.wait_for_selector("#video-timeline img[src^='data:image/jpeg']")
+    hrefs = [a.get_attribute("href") for a in page.locator("#video-files a").all()]
+    links = {href.rsplit("/", 1)[-1]: href for href in hrefs}  # the links' text is each file's size
+    assert {"walk.annotated.webm", "walk.csv", "walk.timeline.png"} <= set(links), links
+    table = page.request.get(links["walk.csv"]).text().splitlines()
+    assert table[0].startswith("frame,time_s,face_id,x,y,w,h,score,") and len(table) > FRAMES // 2
+    assert page.request.get(links["walk.timeline.png"]).body()[:4] == b"\x89PNG"
+    # The handler's own copies are gone; the upload and Gradio's copies go with the sweep (next test).
+    assert not list(demo.tmpdir.rglob("emokit-video-*"))
+
+
 def test_no_frame_or_upload_file_is_kept(demo, browser):
     # Gradio's stock image output writes one file per streamed frame; the demo's writes none, and the
     # frames and uploads that come in are swept within seconds.

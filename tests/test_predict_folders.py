@@ -16,31 +16,16 @@ import cv2
 import numpy as np
 import pytest
 
+from brightness_runtime import Brightness
 from cli_utils import run_cli
 from emokit.errors import EmokitError
 from emokit.inference.folders import ImageResult, Skipped, collect_inputs, predict_files
 from emokit.inference.frames import FramePipeline, detector_pool
-from emokit.inference.preprocessing import Preprocessing
 from emokit.inference.prediction_output import csv_columns, prediction_files
 from emokit.registry import build_registry
 
 skimage_data = pytest.importorskip("skimage.data")
 
-
-class Brightness:
-    """A stand-in runtime that counts its calls: "happy" the brighter the face crop."""
-
-    label = "brightness"
-    class_names = ("happy", "sad")
-
-    def __init__(self) -> None:
-        self.preprocessing = Preprocessing()
-        self.calls: list[int] = []
-
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        self.calls.append(len(images))
-        happy = images.reshape(len(images), -1).mean(axis=1) / 255.0
-        return np.stack([happy, 1 - happy], axis=1).astype(np.float32)
 
 
 def write_rgb(path: Path, image: np.ndarray) -> Path:

@@ -1,10 +1,8 @@
 """`emokit predict MODEL clip.mp4 --out DIR`: face ids that stay with their face, smoothing, --every, and the
 three files (annotated video, per-frame CSV, timeline PNG), on a video generated here.
 
-The video: scikit-image's astronaut (a real face, which OpenCV's Haar cascade finds; it finds the
-synthetic drawn faces poorly) pasted onto scikit-image's coffee photo (a textured 640x480 scene: on
-a flat background the cascade's histogram equalisation loses the face) and moved across the frames;
-a second, mirrored copy enters at frame 15 and the first leaves after frame 24.
+The video (tests/video_utils.py): the astronaut's face moving across scikit-image's coffee photo, a second
+face entering at frame 15 and the first leaving after frame 24.
 
 Fast tests use real OpenCV, the real Haar plugin and a stand-in runtime (answers from the crop's
 brightness, as in test_frames); the slow ones run the CLI on the real trained run.
@@ -19,63 +17,23 @@ import cv2
 import numpy as np
 import pytest
 
+from brightness_runtime import Brightness
 from cli_utils import run_cli
 from emokit.errors import EmokitError
 from emokit.inference.frames import Face, FramePipeline, detector_pool
-from emokit.inference.preprocessing import Preprocessing
 from emokit.inference.tracking import FaceIds, ProbabilitySmoother
 from emokit.inference.video import (VIDEO_DETECT_WIDTH, VIDEO_DETECTOR_OPTIONS, TrackedFace, VideoReader, VideoSettings,
                                     analyze_video, frame_columns, frame_row, track_faces)
 from emokit.records import Box
 from emokit.registry import build_registry
+from video_utils import FIRST_ON, FPS, FRAMES, SECOND_ON, scene, write_video
 
-skimage_data = pytest.importorskip("skimage.data")
-
-FRAMES = 40
-FPS = 10.0
-#: Frames in which each face is on screen: the first leaves after frame 24, the second enters at frame 15.
-FIRST_ON, SECOND_ON = range(0, 25), range(15, FRAMES)
-
-
-def scene(index: int) -> np.ndarray:
-    """Frame ``index`` of the test video (RGB 640x480)."""
-    face = skimage_data.astronaut()[17:210, 127:320]  # the face with some hair and suit around it
-    frame = cv2.resize(skimage_data.coffee(), (640, 480), interpolation=cv2.INTER_AREA)
-    if index in FIRST_ON:
-        x = 10 + 10 * index  # moving right
-        frame[10:203, x:x + 193] = face
-    if index in SECOND_ON:
-        x = 430 - 8 * (index - 15)  # moving left, mirrored: another face
-        frame[280:473, x:x + 193] = face[:, ::-1]
-    return frame
-
-
-def write_video(path: Path, frames: int = FRAMES) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (640, 480))
-    assert writer.isOpened()
-    for index in range(frames):
-        writer.write(cv2.cvtColor(scene(index), cv2.COLOR_RGB2BGR))
-    writer.release()
-    return path
-
+pytest.importorskip("skimage.data")
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     return write_video(tmp_path_factory.mktemp("video") / "clip.mp4")
 
-
-class Brightness:
-    """A stand-in runtime: "happy" the brighter the face crop (deterministic, instant)."""
-
-    label = "brightness"
-    class_names = ("happy", "sad")
-
-    def __init__(self) -> None:
-        self.preprocessing = Preprocessing()
-
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        happy = images.reshape(len(images), -1).mean(axis=1) / 255.0
-        return np.stack([happy, 1 - happy], axis=1).astype(np.float32)
 
 
 @pytest.fixture(scope="module")

@@ -221,9 +221,8 @@ def predict_videos(predictor: Predictor, inputs: Inputs, outcome: _Outcome, out_
                 outcome.skipped.append(_skipped(path, str(exc), path in inputs.named))  # named at the end
                 continue
         outcome.analysed += 1
-        ids = ", ".join(f"#{i} ({n} frames)" for i, n in sorted(result.face_frames.items())) or "no face found"
         report.print(f"{escape(str(path))}: {result.frames} frames at {result.fps:.1f} fps, analysed at "
-                     f"{result.frames_per_second:.1f} frames/s; faces {ids}\n  wrote {escape(str(result.annotated))}, "
+                     f"{result.frames_per_second:.1f} frames/s; faces {result.faces_text()}\n  wrote {escape(str(result.annotated))}, "
                      f"{escape(result.csv.name)}, {escape(result.timeline.name)}", highlight=False, soft_wrap=True)
 
 

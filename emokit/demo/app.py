@@ -2,7 +2,8 @@
 
 Tabs: **Photo** (upload or paste; every face boxed and labelled, per-face probability bars, an
 occlusion-saliency overlay, example photos, a test-time augmentation choice with its measured cost), **Webcam** (live stream with annotated frames, the
-main face's probabilities and frames per second) and **Runs** (metrics and curves of the run
+main face's probabilities and frames per second), **Video** (an uploaded video analysed as ``emokit predict MODEL
+clip.mp4 --out DIR`` does: its annotated copy to play, a timeline and the three files to download) and **Runs** (metrics and curves of the run
 chosen in the dropdown above the tabs; that run's model also serves the other tabs). The dropdown offers
 the bundled model (``fer2013``) first; the panel above the tabs always says which model answers and how
 accurate it is (a synthetic-trained run is labelled so).
@@ -42,6 +43,7 @@ from emokit.demo.runs_view import (
 )
 from emokit.demo.saliency import occlusion_map
 from emokit.demo.stream import StreamHandler, StreamState
+from emokit.demo.video_tab import VideoAnalyzer
 from emokit.errors import EmokitError
 from emokit.faces import DetectorChoice, parse_detector
 from emokit.inference.annotate import as_rgb, overlay_heat
@@ -49,6 +51,7 @@ from emokit.inference.runtimes import check_runtime
 from emokit.inference.frames import FrameAnalysis, FramePipeline, detector_pool, runtime_label
 from emokit.inference.runtime import Runtime
 from emokit.inference.tta import TTA_MODES, with_tta
+from emokit.inference.video import VIDEO_DETECTOR_OPTIONS
 from emokit.registry import Registry, build_registry
 from emokit.runs import find_run
 
@@ -215,6 +218,7 @@ def build_demo(
 
     photo = PhotoAnalyzer(load, detectors)
     stream = StreamHandler(load, detector_pool(registry, chosen, STREAM_DETECTOR_OPTIONS), stream_detect_width)
+    video = VideoAnalyzer(load, detector_pool(registry, chosen, VIDEO_DETECTOR_OPTIONS))
     example_files = _example_paths(examples)
 
     def show_run(name: str | None):
@@ -304,6 +308,29 @@ def build_demo(
                     show_progress="hidden",
                 )
 
+            with gr.Tab("Video", id="video"):
+                with gr.Row():
+                    with gr.Column():
+                        clip = gr.Video(sources=["upload"], label="Video", elem_id="video-input")
+                        with gr.Row():
+                            every = gr.Slider(1, 10, value=1, step=1, label="Analyse every Nth frame",
+                                              info="The frames between carry its answer: about N times faster.",
+                                              elem_id="video-every")
+                            smooth = gr.Slider(0, 15, value=0, step=1, label="Smooth over the last N answers",
+                                               info="Each face's probabilities averaged over its last N analysed frames "
+                                                    "(0: none).", elem_id="video-smooth")
+                        analyse = gr.Button("Analyse video", variant="primary", elem_id="video-run")
+                    with gr.Column():
+                        clip_out = gr.Video(label="Annotated (each face with its id)", interactive=False,
+                                            elem_id="video-output")
+                        clip_status = gr.Markdown(elem_id="video-status")
+                timeline = inline_image(label="Emotion over time, per face", interactive=False, elem_id="video-timeline")
+                clip_files = gr.File(label=f"Files to download (deleted from this machine about {forget_after_s} s "
+                                           "after they appear)", file_count="multiple", interactive=False,
+                                     elem_id="video-files")
+                analyse.click(video.analyze, [clip, run_box, every, smooth], [clip_out, timeline, clip_files, clip_status],
+                              api_name="analyze_video", concurrency_limit=1)
+
             with gr.Tab("Runs", id="runs"):
                 summary = gr.Markdown(elem_id="run-summary")
                 with gr.Row():
@@ -313,5 +340,5 @@ def build_demo(
         run_box.change(show_run, run_box, [run_info, summary, curves, confusion], api_name="run")
         refresh_button.click(refresh, run_box, [run_box, notice], api_name="refresh_runs")
         demo.load(show_run, run_box, [run_info, summary, curves, confusion], api_visibility="private")
-    track_uploads(demo, UploadLedger(), upload, camera)
+    track_uploads(demo, UploadLedger(), upload, camera, clip)
     return demo

@@ -92,6 +92,10 @@ class VideoResult:
         """Frames processed per second of wall time (decode, analysis, drawing and writing together)."""
         return self.frames / self.seconds if self.seconds else 0.0
 
+    def faces_text(self) -> str:
+        """Each face id with the frames it was seen in (``#1 (40 frames), #2 (25 frames)``), or ``no face found``."""
+        return ", ".join(f"#{i} ({n} frames)" for i, n in sorted(self.face_frames.items())) or "no face found"
+
 
 def check_video_file(path: Path) -> Path:
     """``path`` if it is an existing, non-empty, readable file, else a one-line error (no model needed)."""
