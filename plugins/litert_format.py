@@ -84,8 +84,11 @@ class LiteRTRuntime(BaseRuntime):
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) != self._batch:  # the export takes any batch size; size the tensors for this one
+            from emokit.inference.native_log import XNNPACK_INFO, without_native_lines  # noqa: PLC0415
+
             self._interpreter.resize_tensor_input(self._input["index"], [len(batch), *self._input["shape"][1:]])
-            self._interpreter.allocate_tensors()
+            with without_native_lines(XNNPACK_INFO):  # LiteRT's C++ announces XNNPACK on stderr here
+                self._interpreter.allocate_tensors()
             self._batch = len(batch)
         self._interpreter.set_tensor(self._input["index"], batch)
         self._interpreter.invoke()

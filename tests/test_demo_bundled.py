@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from pathlib import Path
 
 import cv2
 import pytest
@@ -23,6 +24,8 @@ gradio_client = pytest.importorskip("gradio_client")
 pytest.importorskip("skimage")
 
 KEY = BUNDLED + NAME
+#: The trained model that ships (absent before it is bundled).
+REAL_MODEL = Path(__file__).resolve().parents[1] / "plugins" / "models" / "fer2013.tflite"
 
 
 def _free_port() -> int:
@@ -117,14 +120,38 @@ def test_the_photo_tab_offers_tta_with_its_cost(app, photo, trained_run):
     assert "Found 1 face" in status and "**none**" in status
 
 
-def test_emokit_demo_in_a_browser_names_the_bundled_model_and_answers_a_real_face(standin, runs, photo, tmp_path, monkeypatch):
-    from browser_utils import CHROMIUM_ARGS, chromium_path, running_demo
-    from plugin_utils import PLUGINS
+def _answer_in_browser(demo_url: str, photo, name: str, *, try_tta: bool = False) -> str:
+    """Open the demo in Chromium, check the page names the bundled model ``name``, upload ``photo``; the status."""
+    from browser_utils import CHROMIUM_ARGS, chromium_path
 
     chromium = chromium_path()
     if chromium is None:
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(demo_url)
+            page.wait_for_selector("#photo-input", timeout=60_000)
+            page.wait_for_function("document.querySelector('#run-info').innerText.includes('bundled model')",
+                                   timeout=60_000)
+            assert f"bundled model {name}" in page.locator("#run-info").inner_text()
+            page.locator("#photo-input input[type=file]").set_input_files(str(photo))
+            page.wait_for_selector("#face-label-0", state="visible", timeout=60_000)
+            status = page.locator("#photo-status").inner_text()
+            if try_tta:
+                page.locator("#photo-tta").get_by_test_id("ten-crop-radio-label").click()
+                page.wait_for_function("document.querySelector('#photo-status').innerText.includes('x10')", timeout=60_000)
+            return status
+        finally:
+            browser.close()
+
+
+def test_emokit_demo_in_a_browser_names_the_bundled_model_and_answers_a_real_face(standin, runs, photo, tmp_path, monkeypatch):
+    from browser_utils import running_demo
+    from plugin_utils import PLUGINS
+
     site = tmp_path / "site"
     install_standin(site)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), str(PLUGINS)]))
@@ -132,19 +159,18 @@ def test_emokit_demo_in_a_browser_names_the_bundled_model_and_answers_a_real_fac
         monkeypatch.setenv(key, value)
     with running_demo(None, tmp_path / "demo-tmp", "--runs", str(runs)) as demo:
         assert any(f"Serving bundled model {NAME}" in line for line in demo.output), demo.output
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page()
-                page.goto(demo.url)
-                page.wait_for_selector("#photo-input", timeout=60_000)
-                page.wait_for_function("document.querySelector('#run-info').innerText.includes('bundled model')",
-                                       timeout=60_000)
-                assert f"bundled model {NAME}" in page.locator("#run-info").inner_text()
-                page.locator("#photo-input input[type=file]").set_input_files(str(photo))
-                page.wait_for_selector("#face-label-0", state="visible", timeout=60_000)
-                assert "Found 1 face" in page.locator("#photo-status").inner_text()
-                page.locator("#photo-tta").get_by_test_id("ten-crop-radio-label").click()
-                page.wait_for_function("document.querySelector('#photo-status').innerText.includes('x10')", timeout=60_000)
-            finally:
-                browser.close()
+        assert "Found 1 face" in _answer_in_browser(demo.url, photo, NAME, try_tta=True)
+
+
+@pytest.mark.skipif(not REAL_MODEL.is_file(), reason="the trained fer2013 model is not in this checkout")
+def test_emokit_demo_serves_the_trained_bundled_model_and_the_astronaut_is_happy(photo, tmp_path):
+    """The acceptance check with the file that ships: no run anywhere, `emokit demo` serves fer2013, names it, and
+    a smiling face is happy."""
+    from browser_utils import running_demo
+
+    empty = tmp_path / "no-runs"
+    empty.mkdir()
+    with running_demo(None, tmp_path / "demo-tmp", "--runs", str(empty)) as demo:
+        assert any("Serving bundled model fer2013 · trained on FER-2013" in line for line in demo.output), demo.output
+        status = _answer_in_browser(demo.url, photo, "fer2013")
+    assert status.startswith("Found 1 face: 1. happy ("), status
