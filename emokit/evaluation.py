@@ -22,6 +22,7 @@ from emokit.records import DataRequest, Dataset
 from emokit.inference.runtime import ModelSource
 from emokit.registry import Registry
 from emokit.runs import Run
+from emokit.split_predictions import predictions_file, split_predictions, write_predictions
 
 SPLITS = ("train", "val", "test")
 #: What training used when a run's config.json does not say (the defaults of emokit's TrainConfig).
@@ -35,15 +36,22 @@ def evaluate_splits(
     splits: Iterable[str],
     class_names: tuple[str, ...],
     plots_dir: Path | None = None,
+    predictions_dir: Path | None = None,
+    evaluator: str = "",
 ) -> dict[str, dict[str, Any]]:
-    """Metrics for each split that the dataset has; a confusion-matrix PNG per split if ``plots_dir`` is given."""
+    """Metrics for each split that the dataset has; a confusion-matrix PNG per split if ``plots_dir`` is given,
+    and each face's predictions in ``predictions_dir/<split>.npz`` if that is given (labelled ``evaluator``,
+    the runtime's label), so ``emokit runs compare`` can test two runs face by face."""
     results: dict[str, dict[str, Any]] = {}
     for split in splits:
         if split not in dataset.splits or len(dataset.splits[split]) == 0:
             continue
         data = dataset.splits[split]
-        metrics = classification_metrics(predict(data.images), data.labels, class_names)
+        probabilities = predict(data.images)
+        metrics = classification_metrics(probabilities, data.labels, class_names)
         results[split] = metrics
+        if predictions_dir is not None:
+            write_predictions(predictions_dir, split_predictions(dataset, split, probabilities, class_names, evaluator))
         if plots_dir is not None:
             plot_confusion(metrics["confusion_matrix"], class_names, plots_dir / f"confusion_{split}.png",
                            f"{split}: accuracy {metrics['accuracy']:.1%}")
@@ -63,6 +71,8 @@ class EvaluationResult:
     plots: tuple[Path, ...]
     #: The model's name as people know it: the run's name, the bundled model's short name, or the file's name.
     name: str = ""
+    #: The per-face predictions written (``RUN/predictions/<split>.npz``; none for a model outside a run).
+    predictions: tuple[Path, ...] = ()
 
 
 def run_dataset(run: Run, registry: Registry, data: str | None = None) -> Dataset:
@@ -72,9 +82,11 @@ def run_dataset(run: Run, registry: Registry, data: str | None = None) -> Datase
     config = run.config()
     spec = run.spec()
     source = data if data is not None else config.get("data")
+    # A seed group's runs share the data seed of their first (``data_seed``); a run trained alone drew its data with its seed.
+    data_seed = config.get("data_seed")
     request = DataRequest(source=Path(source) if source else None, image_size=(spec.input_shape[0], spec.input_shape[1]),
                           channels=spec.input_shape[2], val_fraction=float(config.get("val_fraction", DEFAULT_VAL_FRACTION)),
-                          seed=int(config.get("seed", DEFAULT_SEED)))
+                          seed=int(data_seed if data_seed is not None else config.get("seed", DEFAULT_SEED)))
     dataset = open_dataset(registry, source, request, config.get("dataset") if data is None else None)
     if tuple(dataset.class_names) != tuple(spec.class_names):
         raise EmokitError(f"Dataset classes {list(dataset.class_names)} differ from the run's {list(spec.class_names)}.")
@@ -97,6 +109,12 @@ def model_dataset(source: ModelSource, registry: Registry, data: str) -> Dataset
     return dataset
 
 
+def _own_data(run: Run, data: str | None) -> bool:
+    """Whether ``data`` (``--data``) is the run's own dataset: not given, or the same path it trained on."""
+    trained = run.config().get("data")
+    return data is None or (trained is not None and Path(data).expanduser().resolve() == Path(trained).expanduser().resolve())
+
+
 def evaluate_run(run_ref: str | Path | Run, registry: Registry, *, data: str | None = None, splits: Iterable[str] = ("test",),
                  backend: str | None = None, root: Path | None = None, runtime: str | None = None,
                  tta: str = "none") -> EvaluationResult:
@@ -106,6 +124,7 @@ def evaluate_run(run_ref: str | Path | Run, registry: Registry, *, data: str | N
     The model is a run (its own dataset by default), a bundled model's short name (``fer2013``) or an
     exported file outside a run; those two need ``data`` (FER-2013's PublicTest is the ``test`` split of the
     Kaggle image zip, the ``val`` split of the CSV).
+    A run's per-face predictions on its own data are kept in ``RUN/predictions/<split>.npz``.
     ``runtime`` ``None`` is ``keras`` for a run and the record's runtime for a bundled model.
     ``tta`` (see :data:`emokit.inference.tta.TTA_MODES`) averages each image's probabilities over views
     of it: its mirror image (``flip``) or ten crops (``ten-crop``). Results are labelled with the runtime
@@ -147,6 +166,10 @@ def evaluate_run(run_ref: str | Path | Run, registry: Registry, *, data: str | N
     if missing:
         raise EmokitError(f"Dataset '{dataset.name}' has no '{missing[0]}' split. It has: {', '.join(dataset.splits)}.")
     plots_dir = (run.path / "evaluations" if run is not None else runs_root(root) / "evaluations" / name) / model.label
-    metrics = evaluate_splits(model.probabilities, dataset, splits, model.class_names, plots_dir)
+    # A run keeps each face's predictions on its own data (the latest evaluation of each split), for
+    # `emokit runs compare`; another dataset's predictions would replace them with other faces.
+    predictions_dir = run.predictions_dir if run is not None and _own_data(run, data) else None
+    metrics = evaluate_splits(model.probabilities, dataset, splits, model.class_names, plots_dir, predictions_dir, model.label)
     plots = tuple(plots_dir / f"confusion_{s}.png" for s in metrics)
-    return EvaluationResult(run, model.label, dataset.name, metrics, plots, name)
+    written = tuple(predictions_file(predictions_dir, s) for s in metrics) if predictions_dir is not None else ()
+    return EvaluationResult(run, model.label, dataset.name, metrics, plots, name, written)

@@ -39,6 +39,8 @@ class Run:
     status_file = property(lambda self: self.path / "status.json")
     checkpoint_dir = property(lambda self: self.path / "checkpoint")
     plots_dir = property(lambda self: self.path / "plots")
+    #: Per-face predictions of each evaluated split (``<split>.npz``; see :mod:`emokit.split_predictions`).
+    predictions_dir = property(lambda self: self.path / "predictions")
 
     def read_json(self, path: Path) -> dict[str, Any]:
         """A JSON file of this run as a dict (empty if absent); invalid JSON is a one-line error naming the file."""

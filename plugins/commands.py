@@ -30,6 +30,8 @@ def emokit_commands() -> list[CommandRecord]:
         _command("demo", "Open the web demo: photos, live webcam and run metrics (Ctrl+C to stop).",
                  "emokit.cli.demo:demo_command"),
         _command("runs", "List and compare runs.", "emokit.cli.runs:runs_app"),
+        _command("sweep", "Search emokit train's settings with Optuna (each trial a run); `emokit sweep show` shows the results.",
+                 "emokit.cli.sweep:sweep_command"),
         _command("describe", "Show output shape, parameters and FLOPs per layer, without building on a backend.",
                  "emokit.cli.describe:describe_command"),
         _command("plugins", "List every plugin and what it provides; --check runs the contract checks.",

@@ -18,7 +18,7 @@ from emokit.registry import build_registry
 from emokit.testing.local import check_command
 from plugin_utils import PLUGINS, install_entry_point, run_emokit
 
-BUILT_IN_COMMANDS = ["demo", "describe", "evaluate", "export", "plugins", "predict", "runs", "train"]
+BUILT_IN_COMMANDS = ["demo", "describe", "evaluate", "export", "plugins", "predict", "runs", "sweep", "train"]
 
 
 @pytest.fixture

@@ -42,7 +42,9 @@ class ListedCommand(TyperCommand):
             else:
                 single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
                 help_text = None if inspect.getdoc(function) else record.summary
-                single.command(record.name, cls=FlagCommand, help=help_text)(function)
+                # A command that takes options it passes on (emokit sweep: emokit train's) says so in click's terms.
+                single.command(record.name, cls=FlagCommand, help=help_text,
+                               context_settings=getattr(function, "context_settings", None))(function)
                 command = typer.main.get_command(single)
         except Exception as exc:  # a plugin's command that Typer cannot build fails alone, in one line
             reason = " ".join(f"{type(exc).__name__}: {exc}".split())

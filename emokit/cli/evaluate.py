@@ -43,5 +43,7 @@ def evaluate_command(
         console.print(per_class_table(name, metrics, dataset=result.dataset))
     for plot in result.plots:
         console.print(f"Confusion matrix: {plot}")
+    for predictions in result.predictions:
+        console.print(f"Per-face predictions (for `emokit runs compare`): {predictions}")
 
 

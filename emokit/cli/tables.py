@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from emokit.run_groups import Spread
 from emokit.runs import Run, is_synthetic, trained_on
 
 #: Said under every table of accuracies measured on the built-in synthetic faces. Short enough
@@ -29,6 +30,15 @@ def seconds(value: float | None) -> str:
     minutes, secs = divmod(rest, 60)
     parts = [f"{hours}h"] * bool(hours) + [f"{minutes}m"] * bool(hours or minutes) + [f"{secs}s"]
     return " ".join(parts)
+
+
+def mean_std(value: Spread | None) -> str:
+    """An accuracy over a seed group: ``97.14 ± 0.52%`` (mean ± sample std, in points); one run's alone; ``-`` when absent."""
+    if value is None:
+        return "-"
+    if value.std is None:
+        return percent(value.mean)
+    return f"{value.mean * 100:.2f} ± {value.std * 100:.2f}%"
 
 
 def fraction(value: float | None) -> str:

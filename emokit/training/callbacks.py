@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,9 +47,15 @@ def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
     return int(np.random.SeedSequence([seed, epoch, stream]).generate_state(1)[0] % 2**31)
 
 
+#: Called after each epoch with (epochs done, that epoch's logs); returns why training should stop now, or None.
+EpochListener = Callable[[int, dict[str, float]], "str | None"]
+
+
 def make_callbacks(keras: Any, run: Run, core: Any, *, epochs: int, steps: int, patience: int, seed: int,
-                   state: dict[str, Any], console: Console, progress: Progress, schedule: str) -> list[Any]:
-    """Seeds, progress, divergence, checkpoint, early stopping (and reduce-on-plateau) callbacks, restored from ``state``."""
+                   state: dict[str, Any], console: Console, progress: Progress, schedule: str,
+                   listeners: Sequence[EpochListener] = ()) -> list[Any]:
+    """Seeds, progress, divergence, checkpoint, early stopping (and reduce-on-plateau) callbacks, restored from
+    ``state``; and ``listeners``, each told of every epoch, which may stop the training (a sweep's pruner)."""
 
     class SeedPerEpoch(keras.callbacks.Callback):
         """Make each epoch's randomness a function of (seed, epoch), so a resumed run repeats the uninterrupted one.
@@ -170,11 +177,25 @@ def make_callbacks(keras: Any, run: Run, core: Any, *, epochs: int, steps: int, 
             super().on_epoch_end(epoch, logs)
             state["plateau"] = {"wait": int(self.wait), "best": float(self.best), "cooldown_counter": int(self.cooldown_counter)}
 
+    class EpochListeners(keras.callbacks.Callback):
+        """Tells each listener of the epoch just done; the first that gives a reason stops the training there
+        (recorded as ``stopped_by`` in the checkpoint's state, so a resume does not train on)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            for listener in listeners:
+                reason = listener(epoch + 1, {key: float(value) for key, value in (logs or {}).items()})
+                if reason:
+                    state["stopped_by"] = reason
+                    self.model.stop_training = True
+                    return
+
     callbacks = [SeedPerEpoch(), StopOnNonFiniteLoss(), RichProgress(),
                  ResumableEarlyStopping(monitor="val_accuracy", mode="max", patience=patience)]
     if schedule == "plateau":
         callbacks.append(ResumableReduceLROnPlateau(monitor="val_accuracy", mode="max", factor=0.5,
                                                     patience=max(1, patience // 3), min_lr=1e-6))
+    if listeners:
+        callbacks.append(EpochListeners())
     # Last, so the state it saves includes the early-stopping and plateau decisions of this epoch.
     callbacks.append(Checkpoint())
     return callbacks

@@ -36,6 +36,19 @@ class TrainConfig:
     val_fraction: float = 0.1
     image_size: int = 48
     channels: int = 1
+    #: The seed that draws the data (generated faces, carved validation and test splits); ``None``: ``seed``.
+    #: A seed group's runs share their first run's, so they are tested on the same faces.
+    data_seed: int | None = None
+    #: The seed group this run belongs to (``emokit train --seeds N``), or ``None`` for a run trained alone.
+    group: str | None = None
+    #: The sweep (Optuna study) and trial number this run is a trial of (``emokit sweep``), else ``None``.
+    study: str | None = None
+    trial: int | None = None
+
+    @property
+    def split_seed(self) -> int:
+        """The seed the dataset is drawn and split with (see :attr:`data_seed`)."""
+        return self.seed if self.data_seed is None else self.data_seed
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

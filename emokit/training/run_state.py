@@ -129,5 +129,6 @@ def write_metadata(run: Run, config: TrainConfig, dataset: Dataset, registry: Re
         "machine": platform.machine(), "dataset": dataset.name, "dataset_source": dataset.source,
         "dataset_fingerprint": dataset.fingerprint, "class_names": list(dataset.class_names),
         "split_sizes": {s: len(d) for s, d in dataset.splits.items()}, "seed": config.seed,
+        "data_seed": config.split_seed, "group": config.group,
         "plugins": plugins, "timings": timings, "updated": dt.datetime.now().isoformat(timespec="seconds"),
     })

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from emokit.registry import Registry
 from emokit.runs import Run, is_synthetic, runs_root
 from emokit.spec import ModelSpec
 from emokit.specs import build_spec
-from emokit.training.callbacks import TrainingDiverged, make_callbacks, progress_display
+from emokit.training.callbacks import EpochListener, TrainingDiverged, make_callbacks, progress_display
 from emokit.training.checkpoint import resume_from_checkpoint
 from emokit.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
 from emokit.training.interrupts import StopSignals, stop_signals
@@ -127,34 +128,38 @@ def _load_data(config: TrainConfig, registry: Registry, console: Console) -> Dat
             image_size=(config.image_size, config.image_size),
             channels=config.channels,
             val_fraction=config.val_fraction,
-            seed=config.seed,
+            seed=config.split_seed,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
         return open_dataset(registry, config.data, request, config.dataset)
 
 
 def train(config: TrainConfig, registry: Registry, root: Path | None = None, resume: Run | None = None,
-          console: Console | None = None, stops: StopSignals | None = None) -> Run:
+          console: Console | None = None, stops: StopSignals | None = None,
+          listeners: Sequence[EpochListener] = ()) -> Run:
     """Run a whole training (or resume one) and write everything into the run directory. Returns the run.
 
     Ctrl-C and SIGTERM are handled from the first line (``stops``: the command's handlers, installed
     at its start; without them they are installed here): the first stops promptly keeping the last
     checkpoint, a second at once. The run folder is created only once the plugins, data and model
     are ready; from then on any failure marks the run ``failed`` with its reason.
+    ``listeners`` are told of every epoch (epochs done, its logs); one that returns a reason stops the
+    training after that epoch, recorded as the run's ``stopped_by`` (how a sweep prunes a trial).
     """
     if stops is None:
         with stop_signals() as own:
-            return train(config, registry, root, resume, console, own)
+            return train(config, registry, root, resume, console, own, listeners)
     console = console or Console()
     tracker = RunState(resume)
     stops.before_exit = lambda: f"Stopped at once. {tracker.interrupted()}"
     try:
-        return _train(config, registry, root, console, tracker)
+        return _train(config, registry, root, console, tracker, listeners)
     except KeyboardInterrupt:
         raise TrainingInterrupted(tracker.interrupted()) from None
 
 
-def _train(config: TrainConfig, registry: Registry, root: Path | None, console: Console, tracker: RunState) -> Run:
+def _train(config: TrainConfig, registry: Registry, root: Path | None, console: Console, tracker: RunState,
+           listeners: Sequence[EpochListener] = ()) -> Run:
     validate(config, registry)
     backend = resolve_backend(registry, config.backend)
     config = TrainConfig.from_dict({**config.to_dict(), "backend": backend.name})
@@ -204,7 +209,7 @@ def _train(config: TrainConfig, registry: Registry, root: Path | None, console: 
     tracker.run = run
     try:
         return _fit_and_evaluate(config, registry, run, console, tracker, keras, backend, dataset, spec,
-                                 core, train_model, optimizer, steps, timings, started)
+                                 core, train_model, optimizer, steps, timings, started, listeners)
     except KeyboardInterrupt:
         raise
     except TrainingDiverged as exc:
@@ -220,7 +225,8 @@ def _train(config: TrainConfig, registry: Registry, root: Path | None, console: 
 
 def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console: Console, tracker: RunState,
                       keras: Any, backend: BackendRecord, dataset: Dataset, spec: ModelSpec, core: Any,
-                      train_model: Any, optimizer: Any, steps: int, timings: dict[str, float], started: float) -> Run:
+                      train_model: Any, optimizer: Any, steps: int, timings: dict[str, float], started: float,
+                      listeners: Sequence[EpochListener] = ()) -> Run:
     """The run's part of a training: restore, fit, evaluate, each recorded in the run as it happens."""
     if tracker.resumed:
         state = resume_from_checkpoint(run, core, optimizer, lambda line: console.print(f"[yellow]{line}[/]", highlight=False))
@@ -250,12 +256,12 @@ def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console
     y_val = keras.utils.to_categorical(val_split.labels, num_classes).astype(np.float32)
     fit_started = time.perf_counter()
     try:
-        if state["epoch"] < config.epochs and not state.get("stopped_early"):
+        if state["epoch"] < config.epochs and not state.get("stopped_early") and not state.get("stopped_by"):
             # The bars are a context: whatever ends the fit (Ctrl-C, a crash), their line is finished first.
             with progress_display(console) as bars:
                 callbacks = make_callbacks(keras, run, core, epochs=config.epochs, steps=steps, patience=config.patience,
                                            seed=config.seed, state=state, console=console, progress=bars,
-                                           schedule=config.schedule)
+                                           schedule=config.schedule, listeners=listeners)
                 data = _fit_arguments(backend, (x_train, y_train), (x_val, y_val), config.batch_size, config.seed)
                 train_model.fit(
                     **data, epochs=config.epochs, initial_epoch=state["epoch"], verbose=0,
@@ -275,11 +281,14 @@ def _fit_and_evaluate(config: TrainConfig, registry: Registry, run: Run, console
         verify_artefact(run, run.weights_file)  # the final evaluation refuses swapped weights too
         load_weights(final, run.weights_file)
     eval_started = time.perf_counter()
-    metrics = evaluate_splits(lambda x: model_probabilities(final, keras, x), dataset, ("val", "test"), dataset.class_names, run.plots_dir)
+    # Each face's predictions are kept too (RUN/predictions/), labelled as `emokit evaluate` labels the Keras runtime.
+    metrics = evaluate_splits(lambda x: model_probabilities(final, keras, x), dataset, ("val", "test"), dataset.class_names,
+                              run.plots_dir, run.predictions_dir, f"keras+{backend.name}")
     timings["evaluate_s"] = time.perf_counter() - eval_started
     write_json(run.metrics_file, {
         "backend": backend.name, "dataset": dataset.name, "best_epoch": state["best_epoch"],
-        "epochs_run": state["epoch"], "stopped_early": state.get("stopped_early", False), "splits": metrics,
+        "epochs_run": state["epoch"], "stopped_early": state.get("stopped_early", False),
+        **({"stopped_by": state["stopped_by"]} if state.get("stopped_by") else {}), "splits": metrics,
     })
     plot_curves({run.name: state["history"]}, run.plots_dir / "curves.png")
     timings["total_s"] = time.perf_counter() - started
