@@ -263,7 +263,7 @@ def test_emokit_predict_with_no_model_uses_the_bundled_one(standin, photos, tmp_
 def test_the_real_bundled_model_says_the_astronaut_is_happy(photos):
     import emokit
 
-    analyzer = emokit.load("fer2013", registry=built_in_registry())
+    analyzer = emokit.load("fer2013", registry=build_registry())  # every built-in plugin: the model and Haar
     assert analyzer.label == "litert-int8"
     faces = analyzer.analyze(photos["astronaut"])
     assert [face.emotion for face in faces] == ["happy"]

@@ -183,20 +183,32 @@ def predict_image_inputs(predictor: Predictor, inputs: Inputs, outcome: _Outcome
         print_table([{"image": str(r.path), "faces": face_records(r.faces)} for r in kept], no_detect)
 
 
+#: Narrower terminals get one "top 3" column instead of a column per emotion (12 columns do not fit 80).
+WIDE_TABLE = 120
+
+
 def print_table(results: list[dict[str, Any]], no_detect: bool) -> None:
-    """The faces as a table, and a line for each image without one."""
+    """The faces as a table (a column per emotion, or the top three in a narrow terminal), and a line for each
+    image without a face."""
     class_names = None
+    wide = console.width >= WIDE_TABLE
     table = Table(title="Predictions", title_justify="left")
     for item in results:
         if class_names is None and item["faces"]:
             class_names = list(item["faces"][0]["probabilities"])
-            for column in ("image", "face", "box (x,y,w,h)", "score", "emotion", *class_names):
-                table.add_column(column, justify="left" if column in ("image", "emotion") else "right")
+            for column in ("image", "face", "box (x,y,w,h)", "score", "emotion", *(class_names if wide else ["top 3"])):
+                table.add_column(column, justify="left" if column in ("image", "emotion", "top 3") else "right",
+                                 overflow="fold")
     for item in results:
         if not item["faces"]:
             console.print(f"{item['image']}: no face found" + ("" if no_detect else " (use --no-detect if it is already a cropped face)"))
         for i, face in enumerate(item["faces"]):
-            probs = [f"{face['probabilities'][c]:.2f}" for c in class_names]
+            probabilities = face["probabilities"]
+            if wide:
+                probs = [f"{probabilities[c]:.2f}" for c in class_names]
+            else:
+                top = sorted(probabilities, key=probabilities.get, reverse=True)[:3]
+                probs = [", ".join(f"{name} {probabilities[name]:.2f}" for name in top)]
             table.add_row(item["image"], str(i + 1), ",".join(map(str, face["box"])), f"{face['score']:.2f}",
                           f"[bold]{face['emotion']}[/]", *probs)
     if class_names:
