@@ -134,3 +134,10 @@ def test_bench_frame(tmp_path):
     exports = {name for name, needs in (("litert", ("tensorflow", "ai_edge_litert")), ("onnx", ("torch", "onnxruntime", "onnx")))
                if all(importlib.util.find_spec(m) for m in needs)}
     assert exports <= {r["backend"] for r in rows}  # the exports the demo's `auto` serves, where installed
+
+
+def test_bench_sweep(tmp_path):
+    pytest.importorskip("optuna")
+    result = run_fast("bench_sweep.py", tmp_path, timeout=600)
+    assert [row["workers"] for row in result["rows"]] == [1, 2]
+    assert all(row["trials"] >= 2 and row["trials_per_hour"] > 0 for row in result["rows"])

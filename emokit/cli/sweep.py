@@ -9,7 +9,6 @@ and set the base every trial starts from; the space file says what varies (see e
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Optional
@@ -57,8 +56,10 @@ def sweep_command(
     worker_index: int = typer.Option(0, "--worker-index", hidden=True, help="Set by --workers for each worker process."),
 ) -> None:
     """Search emokit train's settings with Optuna: each trial is a run; rerun the same command to continue. `emokit sweep show` shows the results."""
+    import optuna  # noqa: PLC0415
+
     # The sweep prints its own line per trial (a failed one with its reason); Optuna's own would add a traceback.
-    logging.getLogger("optuna").setLevel(logging.ERROR)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     if ctx.args[:1] == ["show"]:
         show(ctx.args[1:], storage, study)
         return

@@ -13,6 +13,9 @@ from emokit.sweep.space import SearchSpace
 from emokit.sweep.study import Objective, SweepSettings, default_storage, finished_trials, open_study, study_name
 from emokit.training.config import TrainConfig
 
+#: How a stopped sweep goes on, said wherever it stops.
+CONTINUE = "Rerun the same command to continue the sweep."
+
 
 def run_sweep(base: TrainConfig, space: SearchSpace, space_text: str, settings: SweepSettings, registry: Registry,
               root: Path, console: Console, *, storage: str | None = None, name: str | None = None,
@@ -51,11 +54,13 @@ def run_sweep(base: TrainConfig, space: SearchSpace, space_text: str, settings: 
         console.print(f"trial {trial.number}: {trial.state.name.lower()}{value} ({finished_trials(study)} of {settings.trials} finished)",
                       highlight=False)
 
+    if stops is not None:  # a second Ctrl-C ends the process at once: its last line says how to go on
+        stops.exit_note = f"Sweep {name}: {CONTINUE}"
     objective = Objective(base, space, registry, root, console, train, stops)
     try:
         study.optimize(objective, n_trials=settings.trials - done, catch=(TrainingDiverged,), callbacks=[finished, said],
                        gc_after_trial=True)
     except (TrainingInterrupted, KeyboardInterrupt):  # during a trial (its run is kept), or between two
         raise EmokitError(f"Sweep {name} stopped ({finished_trials(study)} of {settings.trials} trials finished; the "
-                          "interrupted trial counts as failed). Rerun the same command to continue the sweep.") from None
+                          f"interrupted trial counts as failed). {CONTINUE}") from None
     return study

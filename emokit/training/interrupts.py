@@ -37,6 +37,8 @@ class StopSignals:
         #: Called (from the watcher thread) just before the process ends at once; returns the line to print
         #: ("" for none). The trainer points it at the run as soon as the run exists.
         self.before_exit: Callable[[], str] = lambda: "Training stopped before it started; no run was written."
+        #: A line the command adds after ``before_exit``'s when the process ends at once (a sweep: how to continue it).
+        self.exit_note = ""
         #: Signals the Python-level handler has seen.
         self.received = 0
         self.finished = threading.Event()  # set when the command ended in order before any signal
@@ -82,6 +84,7 @@ class StopSignals:
             line = self.before_exit()
         except Exception as exc:  # noqa: BLE001 - ending the process matters more than the status line
             line = f"Training stopped ({type(exc).__name__} while marking the run: {exc})."
+        line = " ".join(part for part in (line, self.exit_note) if part)
         if line:
             os.write(2, f"\n{line}\n".encode())
         os._exit(STOPPED_EXIT)
@@ -115,6 +118,7 @@ def stop_signals(grace_s: float = GRACE_S, process_ends: bool = False) -> Iterat
         linger = process_ends and stops.received > 0
         if linger:
             stops.before_exit = lambda: ""  # the command has said what happened and marked the run
+            stops.exit_note = ""
         else:
             stops.finished.set()
         os.close(write_fd)  # wakes the watcher
