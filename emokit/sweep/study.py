@@ -17,7 +17,9 @@ import dataclasses
 import hashlib
 import json
 import os
+import random
 import socket
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +40,8 @@ STORAGE_FILE = "sweeps.db"
 #: Seconds between a running trial's heartbeats; a trial silent for GRACE_S (its worker was killed) is failed.
 HEARTBEAT_S = 30
 GRACE_S = 120
+#: Attempts to open a new database that other workers are setting up at the same moment.
+SCHEMA_TRIES = 4
 
 
 @dataclass(frozen=True)
@@ -81,11 +85,26 @@ def make_storage(url: str) -> Any:
     """Optuna's storage for ``url``; SQL databases get heartbeats, so a killed worker's trial is failed and retried."""
     import optuna  # noqa: PLC0415
 
-    if url.startswith(("sqlite:", "postgresql", "mysql")):
-        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna: a warning on every start
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
-    return url
+    if not url.startswith(("sqlite:", "postgresql", "mysql")):
+        return url
+    for attempt in range(SCHEMA_TRIES):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna: a warning on every start
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+        except Exception as exc:
+            # Workers started together on a new database all create Optuna's tables; all but one lose that race
+            # (a duplicate key or "already exists"). The tables are there now: open it again.
+            if attempt + 1 == SCHEMA_TRIES or not _lost_schema_race(exc):
+                raise
+            time.sleep(0.5 + random.random())
+    raise AssertionError("unreachable")
+
+
+def _lost_schema_race(exc: Exception) -> bool:
+    """Whether ``exc`` is SQLAlchemy's error for tables another worker created at the same moment."""
+    text = str(exc).lower()
+    return type(exc).__module__.startswith("sqlalchemy") and ("duplicate key" in text or "already exists" in text)
 
 
 def make_sampler(settings: SweepSettings, space: SearchSpace, earlier: int = 0) -> Any:
