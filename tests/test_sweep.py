@@ -81,8 +81,8 @@ def test_a_sweep_prunes_is_interrupted_and_resumes_with_the_same_command(tmp_pat
     assert states.count(optuna.trial.TrialState.COMPLETE) + states.count(optuna.trial.TrialState.PRUNED) == TRIALS
     assert optuna.trial.TrialState.PRUNED in states, states
     # The trial Ctrl-C stopped is not counted: failed, or (when the process ended at once) left running until its
-    # heartbeat is stale, when Optuna fails it.
-    assert states.count(optuna.trial.TrialState.FAIL) + states.count(optuna.trial.TrialState.RUNNING) == 1, states
+    # heartbeat is stale, when Optuna fails it. A signal that lands as a trial is finishing lets it finish.
+    assert states.count(optuna.trial.TrialState.FAIL) + states.count(optuna.trial.TrialState.RUNNING) <= 1, states
 
     # Every trial that ran is an ordinary run folder, tagged with its study and number; pruned ones say why they stopped.
     for trial in study.trials:
