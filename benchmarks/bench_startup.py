@@ -77,8 +77,8 @@ def bundled_default() -> str | None:
         return None
 
 
-def make_standin(folder: Path) -> tuple[Path, Path]:
-    """(run, bundled .tflite): a fresh small_cnn run exported to LiteRT int8 in a subprocess, then bundled."""
+def fresh_keras_run(folder: Path) -> Path:
+    """A fresh (untrained) small_cnn run, made in a subprocess: its start-up on Keras is a trained one's."""
     run = folder / "standin-run"
     code = ("import sys; sys.path.insert(0, %r)\n"
             "from common import fresh_run\n"
@@ -87,6 +87,12 @@ def make_standin(folder: Path) -> tuple[Path, Path]:
             "fresh_run(__import__('pathlib').Path(%r), 'small_cnn', registry, keras)\n") % (str(SCRIPT.parent), str(run))
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=170)
     (run / "metadata.json").write_text(json.dumps({"dataset": "synthetic"}))
+    return run
+
+
+def make_standin(folder: Path) -> tuple[Path, Path]:
+    """(run, bundled .tflite): a fresh small_cnn run exported to LiteRT int8 in a subprocess, then bundled."""
+    run = fresh_keras_run(folder)
     done = subprocess.run([*emokit_command(), "export", str(run), "--format", "litert", "--int8"],
                           capture_output=True, text=True, timeout=170)
     if done.returncode != 0:
@@ -170,9 +176,13 @@ def measure(model: str | None, run: str | None, out: Path | None) -> dict:
             standin_run, standin = make_standin(folder)
             model, run = str(standin), run or str(standin_run)
         if run is None:
+            from emokit.errors import EmokitError
             from emokit.runs import latest_usable_run, runs_root
 
-            run = str(latest_usable_run(runs_root()).path)
+            try:
+                run = str(latest_usable_run(runs_root()).path)
+            except EmokitError:  # no run here (a fresh clone, CI): a fresh small_cnn run stands in on Keras
+                run = str(fresh_keras_run(folder))
         emokit = emokit_command()
         if model is None and predict_takes_no_model():
             bundled_command = [*emokit, "predict", str(photo), "--json"]
