@@ -97,16 +97,11 @@ sweep_command.context_settings = {"allow_extra_args": True, "ignore_unknown_opti
 def _run_workers(train_args: list[str], space: Path, settings, base, search, root: Path, storage: str | None,
                  study: str | None, workers: int) -> None:
     """Create the study here (workers starting together would race to create it), then run the workers."""
-    from emokit.sweep.study import default_storage, finished_trials, open_study, study_name  # noqa: PLC0415
+    from emokit.sweep.run import start_study  # noqa: PLC0415
+    from emokit.sweep.study import finished_trials, open_study  # noqa: PLC0415
     from emokit.sweep.workers import run_workers  # noqa: PLC0415
 
-    name = study or study_name(base, space.read_text())
-    url = storage or default_storage(root)
-    root.mkdir(parents=True, exist_ok=True)
-    found = open_study(name, url, settings, search)
-    if not found.user_attrs:
-        found.set_user_attr("base", base.to_dict())
-        found.set_user_attr("space", space.read_text())
+    found, name, url = start_study(base, search, space.read_text(), settings, root, storage=storage, name=study)
     console.print(f"Sweep [bold]{name}[/] ({url}): {finished_trials(found)} of {settings.trials} trials finished; "
                   f"{workers} workers.", highlight=False)
     arguments = ["sweep", "--space", str(space), "--trials", str(settings.trials), "--sampler", settings.sampler,

@@ -17,6 +17,21 @@ from emokit.training.config import TrainConfig
 CONTINUE = "Rerun the same command to continue the sweep."
 
 
+def start_study(base: TrainConfig, space: SearchSpace, space_text: str, settings: SweepSettings, root: Path, *,
+                storage: str | None = None, name: str | None = None) -> tuple[Any, str, str]:
+    """(study, its name, its storage URL): the command's study opened, or created with what it searches recorded
+    (for ``emokit sweep show``). The name defaults to the command's, the storage to the runs folder's file."""
+    settings.check()
+    root.mkdir(parents=True, exist_ok=True)
+    name = name or study_name(base, space_text)
+    url = storage or default_storage(root)
+    study = open_study(name, url, settings, space)  # the sampler is seeded with the trials already there (see open_study)
+    if not study.user_attrs:
+        study.set_user_attr("base", base.to_dict())
+        study.set_user_attr("space", space_text)
+    return study, name, url
+
+
 def run_sweep(base: TrainConfig, space: SearchSpace, space_text: str, settings: SweepSettings, registry: Registry,
               root: Path, console: Console, *, storage: str | None = None, name: str | None = None,
               stops: Any = None) -> Any:
@@ -31,15 +46,8 @@ def run_sweep(base: TrainConfig, space: SearchSpace, space_text: str, settings: 
     from emokit.training.callbacks import TrainingDiverged  # noqa: PLC0415
     from emokit.training.trainer import TrainingInterrupted, train  # noqa: PLC0415
 
-    settings.check()
-    root.mkdir(parents=True, exist_ok=True)
-    name = name or study_name(base, space_text)
-    url = storage or default_storage(root)
-    study = open_study(name, url, settings, space)  # the sampler is seeded with the trials already there (see open_study)
+    study, name, url = start_study(base, space, space_text, settings, root, storage=storage, name=name)
     done = finished_trials(study)
-    if not study.user_attrs:  # a new study: what it searches, for `emokit sweep show`
-        study.set_user_attr("base", base.to_dict())
-        study.set_user_attr("space", space_text)
     console.print(f"Sweep [bold]{name}[/] ({url}): {done} of {settings.trials} trials finished"
                   + (", continuing." if done else "."), highlight=False)
     if done >= settings.trials:
