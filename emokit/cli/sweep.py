@@ -54,6 +54,7 @@ def sweep_command(
     sampler_seed: Optional[int] = typer.Option(None, "--sampler-seed", help="Seed of the sampler (default: 0; with --storage, one per machine and process, so workers elsewhere draw apart)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Trials run at once, in that many processes on this machine (the cores are split between them)."),
     worker_index: int = typer.Option(0, "--worker-index", hidden=True, help="Set by --workers for each worker process."),
+    runs: Optional[Path] = typer.Option(None, "--runs", help="`emokit sweep show`: the runs folder whose sweeps to show (a sweep itself writes where --out says)."),
 ) -> None:
     """Search emokit train's settings with Optuna: each trial is a run; rerun the same command to continue. `emokit sweep show` shows the results."""
     import optuna  # noqa: PLC0415
@@ -61,8 +62,10 @@ def sweep_command(
     # The sweep prints its own line per trial (a failed one with its reason); Optuna's own would add a traceback.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     if ctx.args[:1] == ["show"]:
-        show(ctx.args[1:], storage, study)
+        show(ctx.args[1:], runs, storage, study)
         return
+    if runs is not None:
+        raise EmokitError("--runs is for `emokit sweep show`; a sweep writes its runs into the folder --out names.")
     if space is None:
         raise EmokitError("emokit sweep needs --space FILE (a TOML file of the parameters to search), or `emokit sweep show`.")
     from emokit.cli.train import config_from_flags  # noqa: PLC0415
@@ -115,16 +118,8 @@ def _run_workers(train_args: list[str], space: Path, settings, base, search, roo
     _report(found, root)
 
 
-def show(args: list[str], storage: str | None, study: str | None) -> None:
+def show(rest: list[str], runs: Path | None, storage: str | None, study: str | None) -> None:
     """``emokit sweep show [STUDY] [--runs DIR]``: the table, the best trial's command and the plots."""
-    runs = None
-    rest = list(args)
-    if "--runs" in rest:
-        at = rest.index("--runs")
-        if at + 1 >= len(rest):
-            raise EmokitError("--runs needs a folder.")
-        runs = Path(rest[at + 1])
-        del rest[at:at + 2]
     if len(rest) > 1 or any(a.startswith("-") for a in rest):
         raise EmokitError(f"emokit sweep show takes one study name at most, got: {' '.join(rest)}.")
     from emokit.sweep.report import load_study  # noqa: PLC0415
